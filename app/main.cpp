@@ -1,0 +1,218 @@
+// cube-streamer: wires the modules together. Threads: this one runs the GLib
+// main loop (all GStreamer control); the render thread (renderer/) pushes
+// frames into appsrc; the lws thread (signaling/) serves HTTP and WebSocket
+// and hands messages here through a MainLoopInbox.
+#include <glib-unix.h>
+#include <gst/gst.h>
+
+#include <csignal>
+#include <cstdio>
+#include <memory>
+
+#include "cs/config.hpp"
+#include "cs/log.hpp"
+#include "cs/render/render_loop.hpp"
+#include "cs/signaling/protocol.hpp"
+#include "cs/signaling/server.hpp"
+#include "cs/streaming/encoder.hpp"
+#include "cs/streaming/video_pipeline.hpp"
+#include "cs/streaming/viewer_hub.hpp"
+#include "main_loop_inbox.hpp"
+
+namespace cs::web {
+const cs::EmbeddedFiles& files();
+}
+
+namespace cs::app {
+namespace {
+
+constexpr int kExitConfig = 2;
+constexpr int kExitFailure = 1;
+
+// The hub's replies, as SPEC.md messages on the viewer's socket.
+class SocketOutbox final : public streaming::ViewerOutbox {
+ public:
+  void attach(signaling::Server* server) { server_ = server; }
+  void send_answer(streaming::ViewerId id, const std::string& sdp) override {
+    send(id, signaling::answer_json(sdp));
+  }
+  void send_candidate(streaming::ViewerId id, unsigned mline, const std::string& c) override {
+    send(id, signaling::ice_json(c, mline));
+  }
+  void send_error(streaming::ViewerId id, const std::string& message) override {
+    send(id, signaling::error_json(message));
+  }
+  void close(streaming::ViewerId id) override {
+    if (server_) server_->close(id);
+  }
+
+ private:
+  void send(streaming::ViewerId id, std::string text) {
+    if (server_) server_->send(id, std::move(text));
+  }
+  signaling::Server* server_ = nullptr;
+};
+
+void dispatch(streaming::ViewerHub& hub, SocketOutbox& outbox, signaling::Inbound& in) {
+  using Kind = signaling::Inbound::Kind;
+  switch (in.kind) {
+    case Kind::opened: hub.on_connected(in.id); return;
+    case Kind::closed: hub.on_disconnected(in.id); return;
+    case Kind::message: break;
+  }
+  auto parsed = signaling::parse_client_message(in.text);
+  if (!parsed.message) {
+    log::debug("viewer ", in.id, ": refused message: ", parsed.error);
+    outbox.send_error(in.id, parsed.error);
+    return;
+  }
+  if (auto* offer = std::get_if<signaling::OfferMessage>(&*parsed.message))
+    hub.on_offer(in.id, offer->sdp);
+  else if (auto* ice = std::get_if<signaling::IceMessage>(&*parsed.message))
+    hub.on_candidate(in.id, ice->sdp_mline_index, ice->candidate);
+}
+
+struct BusContext {
+  streaming::ViewerHub* hub;
+  GMainLoop* loop;
+  int* exit_code;
+};
+
+gboolean on_bus_message(GstBus*, GstMessage* message, gpointer data) {
+  auto* ctx = static_cast<BusContext*>(data);
+  if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_ERROR) {
+    GError* error = nullptr;
+    gchar* debug = nullptr;
+    gst_message_parse_error(message, &error, &debug);
+    const std::string text = error ? error->message : "unknown error";
+    log::debug("pipeline error detail: ", debug ? debug : "");
+    if (!ctx->hub->on_element_error(GST_MESSAGE_SRC(message), text)) {
+      log::error("pipeline: ", GST_OBJECT_NAME(GST_MESSAGE_SRC(message)), ": ", text);
+      *ctx->exit_code = kExitFailure;
+      g_main_loop_quit(ctx->loop);
+    }
+    if (error) g_error_free(error);
+    g_free(debug);
+  } else if (GST_MESSAGE_TYPE(message) == GST_MESSAGE_WARNING) {
+    GError* error = nullptr;
+    gst_message_parse_warning(message, &error, nullptr);
+    log::warn("pipeline: ", GST_OBJECT_NAME(GST_MESSAGE_SRC(message)), ": ",
+              error ? error->message : "warning");
+    if (error) g_error_free(error);
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+gboolean on_stop_signal(gpointer loop) {
+  log::info("stop signal: shutting down");
+  g_main_loop_quit(static_cast<GMainLoop*>(loop));
+  return G_SOURCE_REMOVE;
+}
+
+std::string choose_encoder(const Config& config, const streaming::EncoderSettings& settings) {
+  auto selection = streaming::select_encoder(config.encoder, [&](const std::string& factory) {
+    return streaming::probe_encoder(factory, settings);
+  });
+  for (const auto& reason : selection.reasons) log::info("encoder: skipped ", reason);
+  if (!selection.factory.empty())
+    log::info("encoder: using ", selection.factory, " (CS_ENCODER=", to_string(config.encoder), ")");
+  return selection.factory;
+}
+
+int run(const Config& config) {
+  const streaming::EncoderSettings encoder_settings{config.width, config.height, config.fps,
+                                                    config.bitrate_kbps};
+  const std::string encoder = choose_encoder(config, encoder_settings);
+  if (encoder.empty()) {
+    log::error("encoder: none of the candidates for CS_ENCODER=", to_string(config.encoder),
+               " works here");
+    return kExitFailure;
+  }
+
+  const auto format = render::PixelFormat::i420;
+  auto built = streaming::VideoPipeline::create({encoder_settings, encoder, format});
+  if (!built.pipeline) {
+    log::error("pipeline: ", built.error);
+    return kExitFailure;
+  }
+  streaming::VideoPipeline& pipeline = *built.pipeline;
+
+  render::RenderLoop renderer({{config.width, config.height, config.timecode, format}, config.fps},
+                              pipeline);
+  if (auto error = renderer.wait_ready(); !error.empty()) {
+    log::error("renderer: ", error);
+    return kExitFailure;
+  }
+  if (auto error = pipeline.start(); !error.empty()) {
+    log::error("pipeline: ", error);
+    return kExitFailure;
+  }
+
+  GMainLoop* loop = g_main_loop_new(nullptr, FALSE);
+  std::unique_ptr<GMainLoop, void (*)(GMainLoop*)> loop_owner(loop, g_main_loop_unref);
+  int exit_code = 0;
+
+  SocketOutbox outbox;
+  streaming::HubSettings hub_settings{
+      {config.stun_server, config.turn_uri(), config.ice_addresses}, config.max_viewers, 30};
+  streaming::ViewerHub hub(hub_settings, pipeline, outbox, [&renderer](bool active) {
+    if (active)
+      renderer.resume();
+    else
+      renderer.pause();
+  });
+
+  BusContext bus_context{&hub, loop, &exit_code};
+  auto bus = streaming::GRef<GstBus>::adopt(gst_element_get_bus(pipeline.pipeline()));
+  const guint bus_watch = gst_bus_add_watch(bus.get(), on_bus_message, &bus_context);
+
+  MainLoopInbox<signaling::Inbound> inbox(
+      [&](signaling::Inbound& in) { dispatch(hub, outbox, in); });
+  auto server = signaling::Server::start({config.host, config.port, &cs::web::files()},
+                                         [&inbox](signaling::Inbound in) { inbox.push(std::move(in)); });
+  if (!server.server) {
+    log::error("signaling: ", server.error);
+    g_source_remove(bus_watch);
+    return kExitFailure;
+  }
+  outbox.attach(server.server.get());
+
+  g_unix_signal_add(SIGINT, on_stop_signal, loop);
+  g_unix_signal_add(SIGTERM, on_stop_signal, loop);
+  log::info("cube-streamer ready: ", config.width, "x", config.height, "@", config.fps, " ",
+            config.bitrate_kbps, " kbit/s, up to ", config.max_viewers, " viewers");
+  g_main_loop_run(loop);
+
+  hub.close_all();
+  renderer.pause();
+  server.server.reset();  // flushes nothing more; joins the lws thread
+  outbox.attach(nullptr);
+  g_source_remove(bus_watch);
+  pipeline.stop();
+  log::info("stopped");
+  return exit_code;
+}
+
+}  // namespace
+}  // namespace cs::app
+
+int main(int argc, char** argv) {
+  using namespace cs;
+  const auto command_line = parse_command_line(argc, argv, {"--baseline"});
+  if (command_line.help) {
+    std::fputs(config_help().c_str(), stdout);
+    return 0;
+  }
+  if (!command_line.error.empty()) {
+    log::error("configuration: ", command_line.error);
+    return app::kExitConfig;
+  }
+  const auto parsed = parse_config(environment_with(command_line));
+  if (!parsed.config) {
+    log::error("configuration: ", parsed.error);
+    return app::kExitConfig;
+  }
+  log::set_level(parsed.config->log_level);
+  gst_init(nullptr, nullptr);
+  return app::run(*parsed.config);
+}

@@ -1,0 +1,42 @@
+#pragma once
+// The timecode strip of SPEC.md: two rows of 32 blocks at the top of the
+// image; row 0 = render wall-clock ms mod 2^32, row 1 = frame number.
+// Pure functions, callable from any thread.
+#include <cstdint>
+#include <optional>
+
+namespace cs::timecode {
+
+inline constexpr int kBits = 32;
+inline constexpr int kRows = 2;
+
+struct Geometry {
+  int block_width;  // W/32
+  int row_height;   // H/24
+  static Geometry for_frame(int width, int height) { return {width / kBits, height / 24}; }
+};
+
+struct Stamp {
+  std::uint32_t render_ms;
+  std::uint32_t frame_number;
+  bool operator==(const Stamp&) const = default;
+};
+
+// Bit `i` (0 = leftmost block) of `value`: most significant bit first.
+constexpr bool bit_at(std::uint32_t value, int i) { return (value >> (kBits - 1 - i)) & 1u; }
+
+// Wall-clock milliseconds (CLOCK_REALTIME) modulo 2^32.
+std::uint32_t wall_clock_ms();
+
+// Reads the strip from a tightly or loosely packed image whose rows run top
+// to bottom. `pixel_bytes` is 4 for RGBA (the first channel is read) or 1 for
+// a luma plane. Samples the centre of each block; nullopt when the image is
+// too small to hold a strip.
+std::optional<Stamp> decode(const std::uint8_t* pixels, int width, int height, int stride,
+                            int pixel_bytes);
+
+// Writes the strip into an RGBA image (rows top to bottom). Used by tests to
+// make reference images; the renderer draws the same strip with GL.
+void encode_rgba(Stamp stamp, std::uint8_t* rgba, int width, int height, int stride);
+
+}  // namespace cs::timecode

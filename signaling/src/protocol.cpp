@@ -1,0 +1,55 @@
+#include "cs/signaling/protocol.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace cs::signaling {
+
+using nlohmann::json;
+
+ParsedMessage parse_client_message(std::string_view text) {
+  if (text.size() > kMaxMessageBytes) return {std::nullopt, "message too large"};
+  const json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) return {std::nullopt, "message is not valid JSON"};
+  if (!doc.is_object()) return {std::nullopt, "message must be a JSON object"};
+  const auto type = doc.find("type");
+  if (type == doc.end() || !type->is_string()) return {std::nullopt, "message needs a string 'type'"};
+  const auto& kind = type->get_ref<const std::string&>();
+
+  if (kind == "offer") {
+    const auto sdp = doc.find("sdp");
+    if (sdp == doc.end() || !sdp->is_string() || sdp->get_ref<const std::string&>().empty())
+      return {std::nullopt, "offer needs a non-empty string 'sdp'"};
+    return {OfferMessage{sdp->get<std::string>()}, {}};
+  }
+  if (kind == "ice") {
+    const auto candidate = doc.find("candidate");
+    if (candidate == doc.end() || !(candidate->is_string() || candidate->is_null()))
+      return {std::nullopt, "ice needs a string 'candidate'"};
+    IceMessage ice;
+    if (candidate->is_string()) ice.candidate = candidate->get<std::string>();
+    const auto index = doc.find("sdpMLineIndex");
+    if (index != doc.end() && !index->is_null()) {
+      if (!index->is_number_unsigned() || index->get<std::uint64_t>() > 64)
+        return {std::nullopt, "ice 'sdpMLineIndex' must be a small non-negative integer"};
+      ice.sdp_mline_index = index->get<unsigned>();
+    }
+    return {ice, {}};
+  }
+  if (kind == "answer") return {std::nullopt, "the server answers; send an offer instead"};
+  return {std::nullopt, "unknown message type '" + kind.substr(0, 32) + "'"};
+}
+
+std::string answer_json(std::string_view sdp) {
+  return json{{"type", "answer"}, {"sdp", sdp}}.dump();
+}
+
+std::string ice_json(std::string_view candidate, unsigned sdp_mline_index) {
+  return json{{"type", "ice"}, {"candidate", candidate}, {"sdpMLineIndex", sdp_mline_index}}.dump();
+}
+
+std::string error_json(std::string_view message) {
+  return json{{"type", "error"}, {"message", message}}.dump(-1, ' ', false,
+                                                              json::error_handler_t::replace);
+}
+
+}  // namespace cs::signaling

@@ -1,0 +1,61 @@
+#pragma once
+// Owning references to GObjects (GstElement, GstPad, GstBus, ...): unref on
+// destruction so that cleanup never depends on remembering.
+#include <gst/gst.h>
+
+#include <memory>
+#include <utility>
+
+namespace cs::streaming {
+
+template <typename T>
+class GRef {
+ public:
+  GRef() = default;
+  // Takes over a reference the caller owns (a "transfer full" return).
+  static GRef adopt(T* object) { return GRef(object); }
+  // Adds a reference of our own; sinks a floating one (fresh elements).
+  static GRef ref_sink(T* object) {
+    if (object) g_object_ref_sink(object);
+    return GRef(object);
+  }
+  ~GRef() { reset(); }
+  GRef(GRef&& other) noexcept : object_(std::exchange(other.object_, nullptr)) {}
+  GRef& operator=(GRef&& other) noexcept {
+    if (this != &other) {
+      reset();
+      object_ = std::exchange(other.object_, nullptr);
+    }
+    return *this;
+  }
+  GRef(const GRef& other) : object_(other.object_) {
+    if (object_) g_object_ref(object_);
+  }
+  GRef& operator=(const GRef& other) {
+    if (this != &other) *this = GRef(other);
+    return *this;
+  }
+  T* get() const { return object_; }
+  explicit operator bool() const { return object_ != nullptr; }
+  void reset() {
+    if (object_) g_object_unref(object_);
+    object_ = nullptr;
+  }
+
+ private:
+  explicit GRef(T* object) : object_(object) {}
+  T* object_ = nullptr;
+};
+
+using ElementRef = GRef<GstElement>;
+using PadRef = GRef<GstPad>;
+
+// Owns a GstCaps.
+struct CapsDeleter {
+  void operator()(GstCaps* caps) const { gst_caps_unref(caps); }
+};
+
+// gst_element_factory_make with a clear log line when the plugin is missing.
+ElementRef make_element(const char* factory, const char* name = nullptr);
+
+}  // namespace cs::streaming

@@ -1,0 +1,81 @@
+#pragma once
+// The shared part of the graph: appsrc → [videoconvert] → I420 → encoder →
+// H.264 caps → tee. One encoder serves every viewer; viewer branches hang
+// off the tee (viewer_branch.hpp).
+//
+// Threads: create/start/stop and the tee from the GLib main loop; acquire()
+// and submit() from the render thread (they only touch appsrc and a buffer
+// pool, both thread-safe).
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "cs/render/cube_renderer.hpp"
+#include "cs/render/frame_target.hpp"
+#include "cs/streaming/encoder.hpp"
+#include "cs/streaming/gst_ref.hpp"
+
+namespace cs::streaming {
+
+struct PipelineSettings {
+  EncoderSettings encoder;
+  std::string encoder_factory = "x264enc";
+  render::PixelFormat input_format = render::PixelFormat::i420;
+};
+
+// Per-frame figures the pipeline measures itself (microseconds, last frame).
+struct PipelineTimes {
+  std::atomic<std::int64_t> convert_us{0};
+  std::atomic<std::int64_t> encode_us{0};
+  std::atomic<std::uint64_t> frames_in{0};
+  std::atomic<std::uint64_t> frames_encoded{0};
+};
+
+class VideoPipeline final : public render::FrameTarget {
+ public:
+  struct Result {
+    std::unique_ptr<VideoPipeline> pipeline;
+    std::string error;
+  };
+  static Result create(const PipelineSettings& settings);
+  ~VideoPipeline() override;
+
+  // PLAYING; returns the error text on failure.
+  std::string start();
+  void stop();
+
+  GstElement* pipeline() const { return pipeline_.get(); }
+  GstElement* tee() const { return tee_.get(); }
+  GstElement* encoder() const { return encoder_.get(); }
+  const PipelineSettings& settings() const { return settings_; }
+  const PipelineTimes& times() const { return times_; }
+
+  // Asks the shared encoder for an IDR with SPS/PPS (throttled by the
+  // encoder's min-force-key-unit-interval).
+  void request_keyframe();
+
+  // FrameTarget (render thread).
+  render::FrameSlot acquire(std::size_t bytes) override;
+  void submit(render::FrameSlot slot, const render::FrameInfo& info, bool ok) override;
+
+ private:
+  explicit VideoPipeline(const PipelineSettings& settings) : settings_(settings) {}
+  std::string build();
+  void install_stage_probes();
+
+  PipelineSettings settings_;
+  ElementRef pipeline_;
+  ElementRef appsrc_;
+  ElementRef convert_;
+  ElementRef encoder_;
+  ElementRef tee_;
+  GRef<GstBufferPool> pool_;
+  std::atomic<bool> playing_{false};
+  GstClockTime frame_duration_ = GST_CLOCK_TIME_NONE;
+  PipelineTimes times_;
+  // Written on streaming threads by the probes, read by them only.
+  std::atomic<std::int64_t> convert_in_ns_{0};
+  std::atomic<std::int64_t> encode_in_ns_{0};
+};
+
+}  // namespace cs::streaming

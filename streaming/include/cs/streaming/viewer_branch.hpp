@@ -1,0 +1,56 @@
+#pragma once
+// One viewer's branch off the shared tee, in a bin of its own:
+//   tee → queue (leaky, small) → rtph264pay (the viewer's pt) → webrtcbin
+// Built and torn down on the GLib main loop only. webrtcbin's own signals
+// fire on its threads; the owner (ViewerHub) marshals them back.
+#include <string>
+#include <vector>
+
+#include "cs/streaming/gst_ref.hpp"
+#include "cs/streaming/offer.hpp"
+
+namespace cs::streaming {
+
+struct IceSettings {
+  std::string stun_server;                 // stun://host:port or empty
+  std::string turn_uri;                    // turn://user:pass@host:port or empty
+  std::vector<std::string> ice_addresses;  // empty: all interfaces
+};
+
+class ViewerBranch {
+ public:
+  // Builds the bin for this offer and configures the transceiver so that
+  // webrtcbin answers with the offer's H.264 payload type.
+  static std::unique_ptr<ViewerBranch> create(const std::string& name, const OfferSummary& offer,
+                                              const IceSettings& ice, std::string& error);
+  ~ViewerBranch();
+  ViewerBranch(const ViewerBranch&) = delete;
+  ViewerBranch& operator=(const ViewerBranch&) = delete;
+
+  // Adds the bin to the pipeline, brings it to the pipeline's state and
+  // links it to a new tee pad, in that order, so the tee never pushes into
+  // a branch that is not yet playing.
+  bool attach(GstElement* pipeline, GstElement* tee);
+  // Unlinks from the tee, takes the bin to NULL and out of the pipeline.
+  void detach();
+
+  GstElement* webrtcbin() const { return webrtcbin_.get(); }
+  GstElement* bin() const { return bin_.get(); }
+  // A bus message's source belongs to this branch.
+  bool owns(GstObject* object) const;
+
+ private:
+  ViewerBranch() = default;
+  bool build(const std::string& name, const OfferSummary& offer, const IceSettings& ice,
+             std::string& error);
+
+  ElementRef bin_;
+  ElementRef queue_;
+  ElementRef payloader_;
+  ElementRef webrtcbin_;
+  GstElement* pipeline_ = nullptr;  // borrowed while attached
+  GstElement* tee_ = nullptr;
+  PadRef tee_pad_;
+};
+
+}  // namespace cs::streaming

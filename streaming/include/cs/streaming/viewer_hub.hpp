@@ -1,0 +1,80 @@
+#pragma once
+// All viewers of the shared pipeline: their negotiation, their branches and
+// their lifetime. Every method runs on the GLib main loop; webrtcbin's
+// callbacks (its own threads) come back to it through idle sources that name
+// the viewer by id, so a callback for a viewer already gone does nothing.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <gst/webrtc/webrtc.h>
+
+#include "cs/streaming/negotiation.hpp"
+#include "cs/streaming/video_pipeline.hpp"
+#include "cs/streaming/viewer_branch.hpp"
+
+namespace cs::streaming {
+
+using ViewerId = std::uint64_t;
+
+// How the hub talks back to a viewer; implemented by the app over the
+// signaling server. Called on the main loop.
+class ViewerOutbox {
+ public:
+  virtual ~ViewerOutbox() = default;
+  virtual void send_answer(ViewerId id, const std::string& sdp) = 0;
+  virtual void send_candidate(ViewerId id, unsigned mline_index, const std::string& candidate) = 0;
+  virtual void send_error(ViewerId id, const std::string& message) = 0;
+  virtual void close(ViewerId id) = 0;
+};
+
+struct HubSettings {
+  IceSettings ice;
+  int max_viewers = 32;
+  int negotiation_timeout_s = 30;
+};
+
+class ViewerHub {
+ public:
+  // `on_activity(true)` when the first viewer arrives, `(false)` when the
+  // last one leaves: the app starts and stops rendering on it.
+  ViewerHub(const HubSettings& settings, VideoPipeline& pipeline, ViewerOutbox& outbox,
+            std::function<void(bool active)> on_activity);
+  ~ViewerHub();
+
+  void on_connected(ViewerId id);
+  void on_offer(ViewerId id, const std::string& sdp);
+  void on_candidate(ViewerId id, unsigned mline_index, const std::string& candidate);
+  void on_disconnected(ViewerId id);
+  // A bus error from inside some viewer's branch: drop that viewer only.
+  bool on_element_error(GstObject* source, const std::string& message);
+  void close_all();
+
+  std::size_t viewer_count() const { return viewers_.size(); }
+  std::size_t connected_count() const;
+
+ private:
+  struct Viewer;
+  Viewer* find(ViewerId id);
+  void remove(ViewerId id, const std::string& why);
+  void start_answer(ViewerId id, Viewer& viewer);
+  void on_remote_description_set(ViewerId id);
+  void on_answer_created(ViewerId id, GstWebRTCSessionDescription* answer);
+  void on_local_candidate(ViewerId id, unsigned mline_index, const std::string& candidate);
+  void on_connection_state(ViewerId id, int state);
+  void apply_candidate(Viewer& viewer, const RemoteCandidate& candidate);
+  void connect_signals(ViewerId id, Viewer& viewer);
+  void update_activity();
+
+  HubSettings settings_;
+  VideoPipeline& pipeline_;
+  ViewerOutbox& outbox_;
+  std::function<void(bool)> on_activity_;
+  std::map<ViewerId, std::unique_ptr<Viewer>> viewers_;
+  bool active_ = false;
+  std::uint64_t next_name_ = 0;
+};
+
+}  // namespace cs::streaming

@@ -1,0 +1,144 @@
+#include "cs/streaming/encoder.hpp"
+
+#include <gst/gst.h>
+
+#include "cs/log.hpp"
+
+namespace cs::streaming {
+namespace {
+
+constexpr guint64 kMinKeyUnitIntervalNs = 250 * GST_MSECOND;
+
+bool has_property(GstElement* element, const char* name) {
+  return g_object_class_find_property(G_OBJECT_GET_CLASS(element), name) != nullptr;
+}
+
+void configure_x264(GstElement* e, const EncoderSettings& s) {
+  // sliced-threads splits each frame across threads instead of pipelining
+  // frames: no frame of delay, which is what zero-latency needs.
+  gst_util_set_object_arg(G_OBJECT(e), "tune", "zerolatency");
+  gst_util_set_object_arg(G_OBJECT(e), "speed-preset", "ultrafast");
+  g_object_set(e, "bitrate", static_cast<guint>(s.bitrate_kbps), "key-int-max",
+               static_cast<guint>(s.fps), "bframes", 0u, "sliced-threads", TRUE, "threads", 2u,
+               "b-adapt", FALSE, "rc-lookahead", 0, "sync-lookahead", 0, "vbv-buf-capacity", 200u,
+               nullptr);
+}
+
+void configure_vaapi(GstElement* e, const EncoderSettings& s) {
+  gst_util_set_object_arg(G_OBJECT(e), "rate-control", "cbr");
+  g_object_set(e, "bitrate", static_cast<guint>(s.bitrate_kbps), "keyframe-period",
+               static_cast<guint>(s.fps), "max-bframes", 0u, nullptr);
+}
+
+void configure_nvenc(GstElement* e, const EncoderSettings& s) {
+  gst_util_set_object_arg(G_OBJECT(e), "preset", "low-latency-hq");
+  gst_util_set_object_arg(G_OBJECT(e), "rc-mode", "cbr");
+  g_object_set(e, "bitrate", static_cast<guint>(s.bitrate_kbps), "gop-size", s.fps, "bframes", 0u,
+               "zerolatency", TRUE, nullptr);
+}
+
+struct EncoderEntry {
+  const char* factory;
+  void (*configure)(GstElement*, const EncoderSettings&);
+  const char* output_caps;
+};
+
+const EncoderEntry kEncoders[] = {
+    {"nvh264enc", configure_nvenc, "video/x-h264,profile=constrained-baseline,stream-format=byte-stream"},
+    {"vaapih264enc", configure_vaapi,
+     "video/x-h264,profile=constrained-baseline,stream-format=byte-stream"},
+    {"x264enc", configure_x264,
+     "video/x-h264,profile=constrained-baseline,stream-format=byte-stream,alignment=au"},
+};
+
+const EncoderEntry* find_entry(const std::string& factory) {
+  for (const auto& e : kEncoders)
+    if (factory == e.factory) return &e;
+  return nullptr;
+}
+
+}  // namespace
+
+std::vector<std::string> encoder_candidates(EncoderChoice choice) {
+  switch (choice) {
+    case EncoderChoice::auto_select: return {"nvh264enc", "vaapih264enc", "x264enc"};
+    case EncoderChoice::nvenc: return {"nvh264enc"};
+    case EncoderChoice::vaapi: return {"vaapih264enc"};
+    case EncoderChoice::x264: return {"x264enc"};
+  }
+  return {};
+}
+
+ElementRef make_encoder(const std::string& factory, const EncoderSettings& settings) {
+  const EncoderEntry* entry = find_entry(factory);
+  if (!entry) return {};
+  GstElement* raw = gst_element_factory_make(factory.c_str(), "encoder");
+  if (!raw) return {};
+  auto encoder = ElementRef::ref_sink(raw);
+  entry->configure(encoder.get(), settings);
+  // Many viewers joining at once must not each cause an IDR.
+  if (has_property(encoder.get(), "min-force-key-unit-interval"))
+    g_object_set(encoder.get(), "min-force-key-unit-interval", kMinKeyUnitIntervalNs, nullptr);
+  return encoder;
+}
+
+std::string encoder_output_caps(const std::string& factory) {
+  const EncoderEntry* entry = find_entry(factory);
+  return entry ? entry->output_caps : "video/x-h264";
+}
+
+std::string probe_encoder(const std::string& factory, const EncoderSettings& settings) {
+  GstElementFactory* f = gst_element_factory_find(factory.c_str());
+  if (!f) return "plugin not installed";
+  gst_object_unref(f);
+  const std::string description =
+      "videotestsrc num-buffers=3 ! video/x-raw,format=I420,width=" +
+      std::to_string(settings.width) + ",height=" + std::to_string(settings.height) +
+      ",framerate=" + std::to_string(settings.fps) + "/1 ! " + factory + " name=enc ! " +
+      encoder_output_caps(factory) + " ! fakesink";
+  GError* error = nullptr;
+  auto pipeline = ElementRef::ref_sink(gst_parse_launch(description.c_str(), &error));
+  if (error) {
+    std::string reason = error->message;
+    g_error_free(error);
+    return "cannot build: " + reason;
+  }
+  if (auto* enc = gst_bin_get_by_name(GST_BIN(pipeline.get()), "enc")) {
+    auto configured = ElementRef::adopt(enc);
+    find_entry(factory)->configure(enc, settings);
+  }
+  if (gst_element_set_state(pipeline.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+    gst_element_set_state(pipeline.get(), GST_STATE_NULL);
+    return "failed to start";
+  }
+  auto bus = GRef<GstBus>::adopt(gst_element_get_bus(pipeline.get()));
+  GstMessage* msg = gst_bus_timed_pop_filtered(bus.get(), 5 * GST_SECOND,
+                                               static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  std::string reason;
+  if (!msg) {
+    reason = "no output within 5 s";
+  } else if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
+    GError* err = nullptr;
+    gst_message_parse_error(msg, &err, nullptr);
+    reason = err ? err->message : "error";
+    if (err) g_error_free(err);
+  }
+  if (msg) gst_message_unref(msg);
+  gst_element_set_state(pipeline.get(), GST_STATE_NULL);
+  return reason;
+}
+
+EncoderSelection select_encoder(EncoderChoice choice, const EncoderProbe& probe) {
+  EncoderSelection selection;
+  for (const auto& factory : encoder_candidates(choice)) {
+    std::string reason = probe(factory);
+    if (reason.empty()) {
+      selection.factory = factory;
+      return selection;
+    }
+    selection.reasons.push_back(factory + ": " + reason);
+  }
+  return selection;
+}
+
+}  // namespace cs::streaming

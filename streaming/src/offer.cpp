@@ -1,0 +1,114 @@
+#include "cs/streaming/offer.hpp"
+
+#include <gst/sdp/sdp.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string_view>
+
+namespace cs::streaming {
+namespace {
+
+struct SdpMessageDeleter {
+  void operator()(GstSDPMessage* m) const { gst_sdp_message_free(m); }
+};
+
+// "a=fmtp:<pt> key=value;key=value" → value of key, or empty.
+std::string fmtp_value(std::string_view fmtp, std::string_view key) {
+  size_t pos = 0;
+  while (pos < fmtp.size()) {
+    size_t end = fmtp.find(';', pos);
+    if (end == std::string_view::npos) end = fmtp.size();
+    std::string_view item = fmtp.substr(pos, end - pos);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    if (item.size() > key.size() && item.substr(0, key.size()) == key && item[key.size()] == '=')
+      return std::string(item.substr(key.size() + 1));
+    pos = end + 1;
+  }
+  return {};
+}
+
+int profile_rank(const std::string& profile_level_id) {
+  if (profile_level_id.size() != 6) return 3;
+  std::string p = profile_level_id;
+  for (auto& ch : p) ch = static_cast<char>(std::tolower(ch));
+  if (p.rfind("42e0", 0) == 0) return 0;
+  if (p.rfind("42", 0) == 0) return 1;
+  return 2;
+}
+
+// Attribute value "<pt> rest" for payload pt, or nullptr.
+const char* attribute_for(const GstSDPMedia* media, const char* key, int pt) {
+  for (guint i = 0; i < gst_sdp_media_attributes_len(media); ++i) {
+    const GstSDPAttribute* a = gst_sdp_media_get_attribute(media, i);
+    if (!a->key || !a->value || std::strcmp(a->key, key) != 0) continue;
+    char* end = nullptr;
+    const long value_pt = std::strtol(a->value, &end, 10);
+    if (end != a->value && value_pt == pt && *end == ' ') return end + 1;
+  }
+  return nullptr;
+}
+
+int extmap_id(const GstSDPMedia* media, const GstSDPMessage* message, const char* uri) {
+  auto scan = [uri](const char* value) -> int {
+    if (!value) return -1;
+    char* end = nullptr;
+    const long id = std::strtol(value, &end, 10);
+    if (end == value) return -1;
+    if (*end == '/') end = std::strchr(end, ' ');  // "id/direction uri"
+    if (!end) return -1;
+    while (*end == ' ') ++end;
+    return std::strncmp(end, uri, std::strlen(uri)) == 0 && id >= 1 && id <= 14 ? static_cast<int>(id) : -1;
+  };
+  for (guint i = 0; i < gst_sdp_media_attributes_len(media); ++i) {
+    const GstSDPAttribute* a = gst_sdp_media_get_attribute(media, i);
+    if (a->key && std::strcmp(a->key, "extmap") == 0)
+      if (int id = scan(a->value); id > 0) return id;
+  }
+  for (guint i = 0; i < gst_sdp_message_attributes_len(message); ++i) {
+    const GstSDPAttribute* a = gst_sdp_message_get_attribute(message, i);
+    if (a->key && std::strcmp(a->key, "extmap") == 0)
+      if (int id = scan(a->value); id > 0) return id;
+  }
+  return -1;
+}
+
+}  // namespace
+
+OfferAnalysis analyse_offer(const std::string& sdp) {
+  GstSDPMessage* raw = nullptr;
+  if (gst_sdp_message_new_from_text(sdp.c_str(), &raw) != GST_SDP_OK || !raw)
+    return {std::nullopt, "offer SDP does not parse"};
+  std::unique_ptr<GstSDPMessage, SdpMessageDeleter> message(raw);
+
+  for (guint m = 0; m < gst_sdp_message_medias_len(message.get()); ++m) {
+    const GstSDPMedia* media = gst_sdp_message_get_media(message.get(), m);
+    if (!media->media || std::strcmp(media->media, "video") != 0) continue;
+    OfferSummary best;
+    best.video_mline = m;
+    int best_rank = 100;
+    for (guint f = 0; f < gst_sdp_media_formats_len(media); ++f) {
+      const int pt = std::atoi(gst_sdp_media_get_format(media, f));
+      const char* rtpmap = attribute_for(media, "rtpmap", pt);
+      if (!rtpmap || g_ascii_strncasecmp(rtpmap, "H264/90000", 10) != 0) continue;
+      const char* fmtp = attribute_for(media, "fmtp", pt);
+      const std::string_view params = fmtp ? fmtp : "";
+      if (fmtp_value(params, "packetization-mode") != "1") continue;
+      const std::string profile = fmtp_value(params, "profile-level-id");
+      const int rank = profile_rank(profile);
+      if (rank < best_rank) {
+        best_rank = rank;
+        best.h264_payload_type = pt;
+        best.profile_level_id = profile;
+      }
+    }
+    if (best.h264_payload_type < 0)
+      return {std::nullopt, "offer has no H.264 video with packetization-mode=1"};
+    best.playout_delay_ext_id = extmap_id(media, message.get(), kPlayoutDelayUri);
+    return {best, {}};
+  }
+  return {std::nullopt, "offer has no video m-line"};
+}
+
+}  // namespace cs::streaming

@@ -1,0 +1,184 @@
+#include "cs/streaming/video_pipeline.hpp"
+
+#include <gst/app/gstappsrc.h>
+#include <gst/video/video.h>
+
+#include "cs/log.hpp"
+
+namespace cs::streaming {
+namespace {
+
+std::int64_t mono_ns() { return static_cast<std::int64_t>(g_get_monotonic_time()) * 1000; }
+
+GstPadProbeReturn stamp_probe(GstPad*, GstPadProbeInfo*, gpointer slot) {
+  static_cast<std::atomic<std::int64_t>*>(slot)->store(mono_ns(), std::memory_order_relaxed);
+  return GST_PAD_PROBE_OK;
+}
+
+struct StageProbe {
+  std::atomic<std::int64_t>* started;
+  std::atomic<std::int64_t>* elapsed_us;
+  std::atomic<std::uint64_t>* count;
+};
+
+GstPadProbeReturn elapsed_probe(GstPad*, GstPadProbeInfo*, gpointer data) {
+  auto* p = static_cast<StageProbe*>(data);
+  const std::int64_t started = p->started->load(std::memory_order_relaxed);
+  if (started > 0) p->elapsed_us->store((mono_ns() - started) / 1000, std::memory_order_relaxed);
+  if (p->count) p->count->fetch_add(1, std::memory_order_relaxed);
+  return GST_PAD_PROBE_OK;
+}
+
+void delete_stage_probe(gpointer data) { delete static_cast<StageProbe*>(data); }
+
+void add_timing(GstElement* element, std::atomic<std::int64_t>* started,
+                std::atomic<std::int64_t>* elapsed_us, std::atomic<std::uint64_t>* count) {
+  auto sink = PadRef::adopt(gst_element_get_static_pad(element, "sink"));
+  auto src = PadRef::adopt(gst_element_get_static_pad(element, "src"));
+  if (!sink || !src) return;
+  gst_pad_add_probe(sink.get(), GST_PAD_PROBE_TYPE_BUFFER, stamp_probe, started, nullptr);
+  gst_pad_add_probe(src.get(), GST_PAD_PROBE_TYPE_BUFFER, elapsed_probe,
+                    new StageProbe{started, elapsed_us, count}, delete_stage_probe);
+}
+
+}  // namespace
+
+VideoPipeline::Result VideoPipeline::create(const PipelineSettings& settings) {
+  std::unique_ptr<VideoPipeline> p(new VideoPipeline(settings));
+  if (auto error = p->build(); !error.empty()) return {nullptr, error};
+  return {std::move(p), {}};
+}
+
+VideoPipeline::~VideoPipeline() {
+  stop();
+  if (pool_) gst_buffer_pool_set_active(pool_.get(), FALSE);
+}
+
+std::string VideoPipeline::build() {
+  const auto& e = settings_.encoder;
+  pipeline_ = ElementRef::ref_sink(gst_pipeline_new("cube-streamer"));
+  appsrc_ = make_element("appsrc", "frames");
+  auto capsfilter = make_element("capsfilter", "to-i420");
+  encoder_ = make_encoder(settings_.encoder_factory, e);
+  auto h264caps = make_element("capsfilter", "h264-caps");
+  tee_ = make_element("tee", "fanout");
+  if (!pipeline_ || !appsrc_ || !capsfilter || !encoder_ || !h264caps || !tee_)
+    return "cannot create the shared pipeline's elements";
+  const bool rgba = settings_.input_format == render::PixelFormat::rgba;
+  if (rgba) {
+    convert_ = make_element("videoconvert", "convert");
+    if (!convert_) return "videoconvert missing";
+  }
+
+  // The pipeline clock is the monotonic system clock: the render thread's
+  // CLOCK_MONOTONIC capture time minus base time is the buffer's running time.
+  auto clock = GRef<GstClock>::adopt(gst_system_clock_obtain());
+  gst_pipeline_use_clock(GST_PIPELINE(pipeline_.get()), clock.get());
+
+  std::unique_ptr<GstCaps, CapsDeleter> raw_caps(gst_caps_new_simple(
+      "video/x-raw", "format", G_TYPE_STRING, rgba ? "RGBA" : "I420", "width", G_TYPE_INT, e.width,
+      "height", G_TYPE_INT, e.height, "framerate", GST_TYPE_FRACTION, e.fps, 1, nullptr));
+  if (!rgba) {
+    // The GPU-side conversion writes BT.601 limited range.
+    gst_caps_set_simple(raw_caps.get(), "colorimetry", G_TYPE_STRING, "bt601", nullptr);
+  }
+  g_object_set(appsrc_.get(), "caps", raw_caps.get(), "is-live", TRUE, "format", GST_FORMAT_TIME,
+               "do-timestamp", FALSE, "block", FALSE, "max-buffers", static_cast<guint64>(2),
+               "max-bytes", static_cast<guint64>(0), "max-time", static_cast<guint64>(0), nullptr);
+  gst_util_set_object_arg(G_OBJECT(appsrc_.get()), "leaky-type", "downstream");
+
+  std::unique_ptr<GstCaps, CapsDeleter> i420(gst_caps_from_string("video/x-raw,format=I420"));
+  g_object_set(capsfilter.get(), "caps", i420.get(), nullptr);
+  std::unique_ptr<GstCaps, CapsDeleter> h264(
+      gst_caps_from_string(encoder_output_caps(settings_.encoder_factory).c_str()));
+  g_object_set(h264caps.get(), "caps", h264.get(), nullptr);
+  g_object_set(tee_.get(), "allow-not-linked", TRUE, nullptr);
+
+  GstBin* bin = GST_BIN(pipeline_.get());
+  gst_bin_add_many(bin, appsrc_.get(), capsfilter.get(), encoder_.get(), h264caps.get(), tee_.get(),
+                   nullptr);
+  bool linked;
+  if (rgba) {
+    gst_bin_add(bin, convert_.get());
+    linked = gst_element_link_many(appsrc_.get(), convert_.get(), capsfilter.get(), encoder_.get(),
+                                   h264caps.get(), tee_.get(), nullptr);
+  } else {
+    linked = gst_element_link_many(appsrc_.get(), capsfilter.get(), encoder_.get(), h264caps.get(),
+                                   tee_.get(), nullptr);
+  }
+  if (!linked) return "cannot link the shared pipeline (caps do not intersect?)";
+
+  GstVideoInfo info;
+  gst_video_info_from_caps(&info, raw_caps.get());
+  pool_ = GRef<GstBufferPool>::adopt(gst_buffer_pool_new());
+  GstStructure* config = gst_buffer_pool_get_config(pool_.get());
+  // max 0: acquire never blocks the render thread; leaky appsrc bounds use.
+  gst_buffer_pool_config_set_params(config, raw_caps.get(), static_cast<guint>(info.size), 4, 0);
+  if (!gst_buffer_pool_set_config(pool_.get(), config) ||
+      !gst_buffer_pool_set_active(pool_.get(), TRUE))
+    return "cannot set up the frame buffer pool";
+  frame_duration_ = gst_util_uint64_scale_int(GST_SECOND, 1, e.fps);
+  install_stage_probes();
+  return {};
+}
+
+void VideoPipeline::install_stage_probes() {
+  if (convert_) add_timing(convert_.get(), &convert_in_ns_, &times_.convert_us, nullptr);
+  add_timing(encoder_.get(), &encode_in_ns_, &times_.encode_us, &times_.frames_encoded);
+}
+
+std::string VideoPipeline::start() {
+  if (gst_element_set_state(pipeline_.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
+    return "the shared pipeline failed to start";
+  playing_.store(true);
+  return {};
+}
+
+void VideoPipeline::stop() {
+  playing_.store(false);
+  if (pipeline_) gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
+}
+
+void VideoPipeline::request_keyframe() {
+  GstEvent* event = gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0);
+  auto pad = PadRef::adopt(gst_element_get_static_pad(encoder_.get(), "src"));
+  if (!pad || !gst_pad_send_event(pad.get(), event)) log::warn("pipeline: keyframe request refused");
+}
+
+render::FrameSlot VideoPipeline::acquire(std::size_t bytes) {
+  if (!playing_.load(std::memory_order_relaxed)) return {};
+  GstBuffer* buffer = nullptr;
+  if (gst_buffer_pool_acquire_buffer(pool_.get(), &buffer, nullptr) != GST_FLOW_OK) return {};
+  GstMapInfo* map = new GstMapInfo;
+  if (!gst_buffer_map(buffer, map, GST_MAP_WRITE) || map->size < bytes) {
+    if (map->memory) gst_buffer_unmap(buffer, map);
+    delete map;
+    gst_buffer_unref(buffer);
+    log::error("pipeline: frame buffer too small for ", bytes, " bytes");
+    return {};
+  }
+  return {map->data, bytes, new std::pair<GstBuffer*, GstMapInfo*>(buffer, map)};
+}
+
+void VideoPipeline::submit(render::FrameSlot slot, const render::FrameInfo& info, bool ok) {
+  auto* held = static_cast<std::pair<GstBuffer*, GstMapInfo*>*>(slot.handle);
+  GstBuffer* buffer = held->first;
+  gst_buffer_unmap(buffer, held->second);
+  delete held->second;
+  delete held;
+  const GstClockTime base = gst_element_get_base_time(pipeline_.get());
+  const auto capture = static_cast<GstClockTime>(info.capture_mono_ns);
+  if (!ok || !playing_.load(std::memory_order_relaxed) || capture < base) {
+    gst_buffer_unref(buffer);
+    return;
+  }
+  GST_BUFFER_PTS(buffer) = capture - base;
+  GST_BUFFER_DTS(buffer) = GST_CLOCK_TIME_NONE;
+  GST_BUFFER_DURATION(buffer) = frame_duration_;
+  GST_BUFFER_OFFSET(buffer) = info.frame_number;
+  times_.frames_in.fetch_add(1, std::memory_order_relaxed);
+  if (gst_app_src_push_buffer(GST_APP_SRC(appsrc_.get()), buffer) != GST_FLOW_OK)
+    log::debug("pipeline: appsrc refused a frame (not playing)");
+}
+
+}  // namespace cs::streaming

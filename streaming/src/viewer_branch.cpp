@@ -1,0 +1,145 @@
+#include "cs/streaming/viewer_branch.hpp"
+
+#include <gst/webrtc/webrtc.h>
+#include <nice/agent.h>
+
+#include "cs/log.hpp"
+
+namespace cs::streaming {
+namespace {
+
+// libnice gathers on every interface unless told which addresses to use.
+void restrict_ice_addresses(GstElement* webrtcbin, const std::vector<std::string>& addresses) {
+  if (addresses.empty()) return;
+  GstObject* ice = nullptr;
+  g_object_get(webrtcbin, "ice-agent", &ice, nullptr);
+  if (!ice) return;
+  NiceAgent* agent = nullptr;
+  if (g_object_class_find_property(G_OBJECT_GET_CLASS(ice), "agent"))
+    g_object_get(ice, "agent", &agent, nullptr);
+  if (agent) {
+    for (const auto& text : addresses) {
+      NiceAddress address;
+      nice_address_init(&address);
+      if (nice_address_set_from_string(&address, text.c_str()))
+        nice_agent_add_local_address(agent, &address);
+      else
+        log::warn("ice: cannot use address ", text);
+    }
+    g_object_unref(agent);
+  } else {
+    log::warn("ice: this webrtcbin's ICE agent cannot be limited to CS_ICE_ADDRESSES");
+  }
+  gst_object_unref(ice);
+}
+
+std::unique_ptr<GstCaps, CapsDeleter> codec_preferences(int payload_type) {
+  return std::unique_ptr<GstCaps, CapsDeleter>(gst_caps_new_simple(
+      "application/x-rtp", "media", G_TYPE_STRING, "video", "encoding-name", G_TYPE_STRING, "H264",
+      "clock-rate", G_TYPE_INT, 90000, "payload", G_TYPE_INT, payload_type, "packetization-mode",
+      G_TYPE_STRING, "1", nullptr));
+}
+
+}  // namespace
+
+std::unique_ptr<ViewerBranch> ViewerBranch::create(const std::string& name,
+                                                   const OfferSummary& offer,
+                                                   const IceSettings& ice, std::string& error) {
+  std::unique_ptr<ViewerBranch> branch(new ViewerBranch());
+  if (!branch->build(name, offer, ice, error)) return nullptr;
+  return branch;
+}
+
+bool ViewerBranch::build(const std::string& name, const OfferSummary& offer,
+                         const IceSettings& ice, std::string& error) {
+  bin_ = ElementRef::ref_sink(gst_bin_new(name.c_str()));
+  queue_ = make_element("queue");
+  payloader_ = make_element("rtph264pay");
+  webrtcbin_ = make_element("webrtcbin");
+  if (!bin_ || !queue_ || !payloader_ || !webrtcbin_) {
+    error = "cannot create the viewer's elements";
+    return false;
+  }
+  // Leaky and small: a stalled viewer loses its own frames and never blocks
+  // the tee, so the others go on.
+  g_object_set(queue_.get(), "max-size-buffers", 4u, "max-size-bytes", 0u, "max-size-time",
+               static_cast<guint64>(0), nullptr);
+  gst_util_set_object_arg(G_OBJECT(queue_.get()), "leaky", "downstream");
+  g_object_set(payloader_.get(), "pt", static_cast<guint>(offer.h264_payload_type),
+               "config-interval", -1, "mtu", 1200u, nullptr);
+  gst_util_set_object_arg(G_OBJECT(payloader_.get()), "aggregate-mode", "zero-latency");
+  gst_util_set_object_arg(G_OBJECT(webrtcbin_.get()), "bundle-policy", "max-bundle");
+  if (!ice.stun_server.empty())
+    g_object_set(webrtcbin_.get(), "stun-server", ice.stun_server.c_str(), nullptr);
+  if (!ice.turn_uri.empty())
+    g_object_set(webrtcbin_.get(), "turn-server", ice.turn_uri.c_str(), nullptr);
+  restrict_ice_addresses(webrtcbin_.get(), ice.ice_addresses);
+
+  gst_bin_add_many(GST_BIN(bin_.get()), queue_.get(), payloader_.get(), webrtcbin_.get(), nullptr);
+  if (!gst_element_link(queue_.get(), payloader_.get()) ||
+      !gst_element_link_pads(payloader_.get(), "src", webrtcbin_.get(), "sink_%u")) {
+    error = "cannot link the viewer's branch";
+    return false;
+  }
+  auto queue_sink = PadRef::adopt(gst_element_get_static_pad(queue_.get(), "sink"));
+  gst_element_add_pad(bin_.get(), gst_ghost_pad_new("sink", queue_sink.get()));
+
+  // The sink pad link made transceiver 0; answer only from it, with the
+  // browser's own payload number.
+  GstWebRTCRTPTransceiver* transceiver = nullptr;
+  g_signal_emit_by_name(webrtcbin_.get(), "get-transceiver", 0, &transceiver);
+  if (!transceiver) {
+    error = "webrtcbin made no transceiver";
+    return false;
+  }
+  auto prefs = codec_preferences(offer.h264_payload_type);
+  g_object_set(transceiver, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY,
+               "codec-preferences", prefs.get(), nullptr);
+  gst_object_unref(transceiver);
+  return true;
+}
+
+bool ViewerBranch::attach(GstElement* pipeline, GstElement* tee) {
+  if (!gst_bin_add(GST_BIN(pipeline), bin_.get())) return false;
+  pipeline_ = pipeline;
+  if (!gst_element_sync_state_with_parent(bin_.get())) {
+    log::error("viewer: branch failed to start");
+    return false;
+  }
+  tee_pad_ = PadRef::adopt(gst_element_request_pad_simple(tee, "src_%u"));
+  auto sink = PadRef::adopt(gst_element_get_static_pad(bin_.get(), "sink"));
+  if (!tee_pad_ || gst_pad_link(tee_pad_.get(), sink.get()) != GST_PAD_LINK_OK) {
+    log::error("viewer: cannot link the branch to the tee");
+    return false;
+  }
+  tee_ = tee;
+  return true;
+}
+
+void ViewerBranch::detach() {
+  if (tee_ && tee_pad_) {
+    // Releasing the request pad unlinks it under the tee's own lock; a
+    // buffer in flight on it finishes first.
+    gst_element_release_request_pad(tee_, tee_pad_.get());
+  }
+  tee_pad_.reset();
+  tee_ = nullptr;
+  if (pipeline_) {
+    gst_element_set_locked_state(bin_.get(), TRUE);
+    gst_element_set_state(bin_.get(), GST_STATE_NULL);
+    gst_bin_remove(GST_BIN(pipeline_), bin_.get());
+    pipeline_ = nullptr;
+  }
+}
+
+ViewerBranch::~ViewerBranch() {
+  detach();
+  if (bin_) gst_element_set_state(bin_.get(), GST_STATE_NULL);
+}
+
+bool ViewerBranch::owns(GstObject* object) const {
+  return object && bin_ &&
+         (object == GST_OBJECT(bin_.get()) || gst_object_has_as_ancestor(object, GST_OBJECT(bin_.get())));
+}
+
+}  // namespace cs::streaming

@@ -1,0 +1,310 @@
+#include "cs/streaming/viewer_hub.hpp"
+
+#include <gst/webrtc/webrtc.h>
+
+#include "cs/log.hpp"
+
+namespace cs::streaming {
+
+struct ViewerHub::Viewer {
+  Negotiation negotiation;
+  std::unique_ptr<ViewerBranch> branch;
+  guint timeout_source = 0;
+  std::vector<gulong> signal_handlers;
+
+  ~Viewer() {
+    if (timeout_source) g_source_remove(timeout_source);
+    if (branch)
+      for (gulong h : signal_handlers) g_signal_handler_disconnect(branch->webrtcbin(), h);
+  }
+};
+
+namespace {
+
+// Carries (hub, viewer id) from another thread to the main loop.
+struct Ticket {
+  ViewerHub* hub;
+  ViewerId id;
+};
+
+void delete_ticket(gpointer data, GClosure*) { delete static_cast<Ticket*>(data); }
+
+// Runs `fn` on the default main context, always deferred.
+void post_to_main(std::function<void()> fn) {
+  auto* heap = new std::function<void()>(std::move(fn));
+  GSource* source = g_idle_source_new();
+  g_source_set_priority(source, G_PRIORITY_DEFAULT);
+  g_source_set_callback(
+      source,
+      [](gpointer data) -> gboolean {
+        (*static_cast<std::function<void()>*>(data))();
+        return G_SOURCE_REMOVE;
+      },
+      heap, [](gpointer data) { delete static_cast<std::function<void()>*>(data); });
+  g_source_attach(source, nullptr);
+  g_source_unref(source);
+}
+
+const char* connection_state_name(int state) {
+  switch (state) {
+    case GST_WEBRTC_PEER_CONNECTION_STATE_NEW: return "new";
+    case GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTING: return "connecting";
+    case GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED: return "connected";
+    case GST_WEBRTC_PEER_CONNECTION_STATE_DISCONNECTED: return "disconnected";
+    case GST_WEBRTC_PEER_CONNECTION_STATE_FAILED: return "failed";
+    case GST_WEBRTC_PEER_CONNECTION_STATE_CLOSED: return "closed";
+  }
+  return "?";
+}
+
+}  // namespace
+
+ViewerHub::ViewerHub(const HubSettings& settings, VideoPipeline& pipeline, ViewerOutbox& outbox,
+                     std::function<void(bool)> on_activity)
+    : settings_(settings), pipeline_(pipeline), outbox_(outbox), on_activity_(std::move(on_activity)) {}
+
+ViewerHub::~ViewerHub() { close_all(); }
+
+ViewerHub::Viewer* ViewerHub::find(ViewerId id) {
+  auto it = viewers_.find(id);
+  return it == viewers_.end() ? nullptr : it->second.get();
+}
+
+std::size_t ViewerHub::connected_count() const {
+  std::size_t n = 0;
+  for (const auto& [id, v] : viewers_)
+    if (v->negotiation.state() == Negotiation::State::connected) ++n;
+  return n;
+}
+
+void ViewerHub::update_activity() {
+  const bool active = !viewers_.empty();
+  if (active == active_) return;
+  active_ = active;
+  log::info(active ? "first viewer: rendering starts" : "no viewer left: rendering stops");
+  if (on_activity_) on_activity_(active);
+}
+
+void ViewerHub::on_connected(ViewerId id) {
+  if (viewers_.size() >= static_cast<std::size_t>(settings_.max_viewers)) {
+    log::warn("viewer ", id, ": refused, already ", viewers_.size(), " viewers (CS_MAX_VIEWERS)");
+    outbox_.send_error(id, "server full: " + std::to_string(settings_.max_viewers) + " viewers");
+    outbox_.close(id);
+    return;
+  }
+  auto viewer = std::make_unique<Viewer>();
+  auto* ticket = new Ticket{this, id};
+  viewer->timeout_source = g_timeout_add_seconds_full(
+      G_PRIORITY_DEFAULT, static_cast<guint>(settings_.negotiation_timeout_s),
+      [](gpointer data) -> gboolean {
+        auto* t = static_cast<Ticket*>(data);
+        if (Viewer* v = t->hub->find(t->id)) {
+          v->timeout_source = 0;
+          if (v->negotiation.state() != Negotiation::State::connected) {
+            t->hub->outbox_.send_error(t->id, "negotiation timed out");
+            t->hub->remove(t->id, "negotiation timed out");
+          }
+        }
+        return G_SOURCE_REMOVE;
+      },
+      ticket, [](gpointer data) { delete static_cast<Ticket*>(data); });
+  viewers_.emplace(id, std::move(viewer));
+  log::info("viewer ", id, ": connected (", viewers_.size(), " now)");
+  update_activity();
+}
+
+void ViewerHub::on_offer(ViewerId id, const std::string& sdp) {
+  Viewer* viewer = find(id);
+  if (!viewer) return;
+  if (auto refused = viewer->negotiation.on_offer()) {
+    outbox_.send_error(id, *refused);
+    return;
+  }
+  const OfferAnalysis offer = analyse_offer(sdp);
+  if (!offer.summary) {
+    log::warn("viewer ", id, ": ", offer.error);
+    outbox_.send_error(id, offer.error);
+    remove(id, "unusable offer");
+    outbox_.close(id);
+    return;
+  }
+  std::string error;
+  viewer->branch = ViewerBranch::create("viewer-" + std::to_string(next_name_++), *offer.summary,
+                                        settings_.ice, error);
+  if (!viewer->branch || !viewer->branch->attach(pipeline_.pipeline(), pipeline_.tee())) {
+    log::error("viewer ", id, ": ", error.empty() ? "branch failed to start" : error);
+    outbox_.send_error(id, "server could not set up the stream");
+    remove(id, "branch failed");
+    outbox_.close(id);
+    return;
+  }
+  connect_signals(id, *viewer);
+  log::debug("viewer ", id, ": offer uses H.264 pt ", offer.summary->h264_payload_type, " (",
+             offer.summary->profile_level_id, ")");
+
+  GstWebRTCSessionDescription* description = nullptr;
+  GstSDPMessage* message = nullptr;
+  gst_sdp_message_new_from_text(sdp.c_str(), &message);  // analyse_offer proved it parses
+  description = gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_OFFER, message);
+  GstPromise* promise = gst_promise_new_with_change_func(
+      [](GstPromise* p, gpointer data) {
+        auto* t = static_cast<Ticket*>(data);
+        const bool ok = gst_promise_get_reply(p) == nullptr ||
+                        !gst_structure_has_field(gst_promise_get_reply(p), "error");
+        ViewerHub* hub = t->hub;
+        ViewerId vid = t->id;
+        post_to_main([hub, vid, ok] {
+          if (!ok) {
+            hub->outbox_.send_error(vid, "the offer was not accepted");
+            hub->remove(vid, "set-remote-description failed");
+            hub->outbox_.close(vid);
+            return;
+          }
+          hub->on_remote_description_set(vid);
+        });
+      },
+      new Ticket{this, id}, [](gpointer data) { delete static_cast<Ticket*>(data); });
+  g_signal_emit_by_name(viewer->branch->webrtcbin(), "set-remote-description", description,
+                        promise);
+  gst_promise_unref(promise);
+  gst_webrtc_session_description_free(description);
+}
+
+void ViewerHub::on_remote_description_set(ViewerId id) {
+  Viewer* viewer = find(id);
+  if (!viewer || !viewer->branch) return;
+  GstPromise* promise = gst_promise_new_with_change_func(
+      [](GstPromise* p, gpointer data) {
+        auto* t = static_cast<Ticket*>(data);
+        GstWebRTCSessionDescription* answer = nullptr;
+        const GstStructure* reply = gst_promise_get_reply(p);
+        if (reply) gst_structure_get(reply, "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &answer, nullptr);
+        ViewerHub* hub = t->hub;
+        ViewerId vid = t->id;
+        post_to_main([hub, vid, answer] { hub->on_answer_created(vid, answer); });
+      },
+      new Ticket{this, id}, [](gpointer data) { delete static_cast<Ticket*>(data); });
+  g_signal_emit_by_name(viewer->branch->webrtcbin(), "create-answer", nullptr, promise);
+  gst_promise_unref(promise);
+}
+
+void ViewerHub::on_answer_created(ViewerId id, GstWebRTCSessionDescription* answer) {
+  std::unique_ptr<GstWebRTCSessionDescription, void (*)(GstWebRTCSessionDescription*)> owned(
+      answer, gst_webrtc_session_description_free);
+  Viewer* viewer = find(id);
+  if (!viewer || !viewer->branch) return;
+  if (!answer) {
+    log::warn("viewer ", id, ": webrtcbin made no answer (codecs do not match?)");
+    outbox_.send_error(id, "no answer could be made for this offer");
+    remove(id, "no answer");
+    outbox_.close(id);
+    return;
+  }
+  g_signal_emit_by_name(viewer->branch->webrtcbin(), "set-local-description", answer, nullptr);
+  gchar* text = gst_sdp_message_as_text(answer->sdp);
+  outbox_.send_answer(id, text);
+  g_free(text);
+  for (const auto& held : viewer->negotiation.on_answer_sent()) apply_candidate(*viewer, held);
+}
+
+void ViewerHub::apply_candidate(Viewer& viewer, const RemoteCandidate& c) {
+  g_signal_emit_by_name(viewer.branch->webrtcbin(), "add-ice-candidate", c.mline_index,
+                        c.candidate.empty() ? nullptr : c.candidate.c_str());
+}
+
+void ViewerHub::on_candidate(ViewerId id, unsigned mline_index, const std::string& candidate) {
+  Viewer* viewer = find(id);
+  if (!viewer) return;
+  const auto decision = viewer->negotiation.on_remote_candidate({mline_index, candidate});
+  using Action = Negotiation::CandidateDecision::Action;
+  switch (decision.action) {
+    case Action::apply: apply_candidate(*viewer, {mline_index, candidate}); break;
+    case Action::hold: break;
+    case Action::drop: log::debug("viewer ", id, ": candidate dropped: ", decision.reason); break;
+    case Action::reject: outbox_.send_error(id, "bad candidate: " + decision.reason); break;
+  }
+}
+
+void ViewerHub::connect_signals(ViewerId id, Viewer& viewer) {
+  GstElement* webrtcbin = viewer.branch->webrtcbin();
+  auto on_ice = +[](GstElement*, guint mline, gchar* candidate, gpointer data) {
+    auto* t = static_cast<Ticket*>(data);
+    ViewerHub* hub = t->hub;
+    ViewerId vid = t->id;
+    std::string text = candidate ? candidate : "";
+    post_to_main([hub, vid, mline, text] { hub->on_local_candidate(vid, mline, text); });
+  };
+  auto on_state = +[](GstElement* element, GParamSpec*, gpointer data) {
+    auto* t = static_cast<Ticket*>(data);
+    GstWebRTCPeerConnectionState state = GST_WEBRTC_PEER_CONNECTION_STATE_NEW;
+    g_object_get(element, "connection-state", &state, nullptr);
+    ViewerHub* hub = t->hub;
+    ViewerId vid = t->id;
+    post_to_main([hub, vid, state] { hub->on_connection_state(vid, state); });
+  };
+  viewer.signal_handlers.push_back(g_signal_connect_data(
+      webrtcbin, "on-ice-candidate", G_CALLBACK(on_ice), new Ticket{this, id}, delete_ticket,
+      GConnectFlags(0)));
+  viewer.signal_handlers.push_back(g_signal_connect_data(
+      webrtcbin, "notify::connection-state", G_CALLBACK(on_state), new Ticket{this, id},
+      delete_ticket, GConnectFlags(0)));
+}
+
+void ViewerHub::on_local_candidate(ViewerId id, unsigned mline_index, const std::string& candidate) {
+  if (find(id)) outbox_.send_candidate(id, mline_index, candidate);
+}
+
+void ViewerHub::on_connection_state(ViewerId id, int state) {
+  Viewer* viewer = find(id);
+  if (!viewer) return;
+  log::info("viewer ", id, ": peer connection ", connection_state_name(state));
+  if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED) {
+    viewer->negotiation.on_connected();
+    // Keyframes sent before DTLS is up are lost: ask for one now.
+    pipeline_.request_keyframe();
+  } else if (state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED) {
+    viewer->negotiation.on_failed();
+    outbox_.send_error(id, "peer connection failed");
+    remove(id, "peer connection failed");
+    outbox_.close(id);
+  }
+}
+
+bool ViewerHub::on_element_error(GstObject* source, const std::string& message) {
+  for (auto& [id, viewer] : viewers_) {
+    if (viewer->branch && viewer->branch->owns(source)) {
+      const ViewerId victim = id;
+      outbox_.send_error(victim, "stream error");
+      remove(victim, "pipeline error: " + message);
+      outbox_.close(victim);
+      return true;
+    }
+  }
+  return false;
+}
+
+void ViewerHub::on_disconnected(ViewerId id) { remove(id, "socket closed"); }
+
+void ViewerHub::remove(ViewerId id, const std::string& why) {
+  auto it = viewers_.find(id);
+  if (it == viewers_.end()) return;
+  std::unique_ptr<Viewer> viewer = std::move(it->second);
+  viewers_.erase(it);
+  if (viewer->branch) {
+    for (gulong h : viewer->signal_handlers) g_signal_handler_disconnect(viewer->branch->webrtcbin(), h);
+    viewer->signal_handlers.clear();
+    viewer->branch->detach();
+  }
+  log::info("viewer ", id, ": removed (", why, "), ", viewers_.size(), " left");
+  update_activity();
+}
+
+void ViewerHub::close_all() {
+  while (!viewers_.empty()) {
+    const ViewerId id = viewers_.begin()->first;
+    remove(id, "server stopping");
+    outbox_.close(id);
+  }
+}
+
+}  // namespace cs::streaming
