@@ -1,0 +1,89 @@
+#include <doctest/doctest.h>
+
+#include "cs/streaming/negotiation.hpp"
+#include "cs/streaming/offer.hpp"
+
+using namespace cs::streaming;
+using Action = Negotiation::CandidateDecision::Action;
+
+TEST_CASE("candidates before the answer are held, then released with it") {
+  Negotiation n;
+  CHECK(n.on_remote_candidate({0, "candidate:1 1 udp 2122260223 10.77.0.2 5000 typ host"}).action ==
+        Action::hold);
+  CHECK_FALSE(n.on_offer());
+  CHECK(n.state() == Negotiation::State::answering);
+  CHECK(n.on_remote_candidate({0, ""}).action == Action::hold);
+  auto held = n.on_answer_sent();
+  CHECK(held.size() == 2);
+  CHECK(held[1].candidate.empty());
+  CHECK(n.state() == Negotiation::State::answered);
+  CHECK(n.on_remote_candidate({0, "candidate:2 1 udp 1 10.77.0.2 5001 typ host"}).action ==
+        Action::apply);
+  n.on_connected();
+  CHECK(n.state() == Negotiation::State::connected);
+}
+
+TEST_CASE("a second offer is refused") {
+  Negotiation n;
+  CHECK_FALSE(n.on_offer());
+  CHECK(n.on_offer().has_value());
+}
+
+TEST_CASE("bad candidates are rejected, mDNS ones dropped, and their number capped") {
+  Negotiation n;
+  n.on_offer();
+  n.on_answer_sent();
+  CHECK(n.on_remote_candidate({0, "a=candidate:1"}).action == Action::reject);
+  CHECK(n.on_remote_candidate({0, "candidate:1 1 udp 1 x\r\ny 1 typ host"}).action == Action::reject);
+  CHECK(n.on_remote_candidate({99, "candidate:1 1 udp 1 10.0.0.1 1 typ host"}).action == Action::reject);
+  CHECK(n.on_remote_candidate({0, "candidate:1 1 udp 1 3f1a-22.local 5000 typ host"}).action ==
+        Action::drop);
+  int applied = 0;
+  for (int i = 0; i < 100; ++i)
+    if (n.on_remote_candidate({0, "candidate:1 1 udp 1 10.0.0.1 1 typ host"}).action == Action::apply)
+      ++applied;
+  CHECK(applied == static_cast<int>(Negotiation::kMaxCandidates));
+}
+
+namespace {
+const char* kChromeLikeOffer =
+    "v=0\r\n"
+    "o=- 1 2 IN IP4 127.0.0.1\r\n"
+    "s=-\r\n"
+    "t=0 0\r\n"
+    "a=group:BUNDLE 0\r\n"
+    "m=video 9 UDP/TLS/RTP/SAVPF 96 102 103 106 127\r\n"
+    "c=IN IP4 0.0.0.0\r\n"
+    "a=mid:0\r\n"
+    "a=recvonly\r\n"
+    "a=extmap:12 http://www.webrtc.org/experiments/rtp-hdrext/playout-delay\r\n"
+    "a=rtpmap:96 VP8/90000\r\n"
+    "a=rtpmap:102 H264/90000\r\n"
+    "a=fmtp:102 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=64001f\r\n"
+    "a=rtpmap:103 H264/90000\r\n"
+    "a=fmtp:103 level-asymmetry-allowed=1;packetization-mode=0;profile-level-id=42e01f\r\n"
+    "a=rtpmap:106 H264/90000\r\n"
+    "a=fmtp:106 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f\r\n"
+    "a=rtpmap:127 H264/90000\r\n"
+    "a=fmtp:127 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42001f\r\n";
+}
+
+TEST_CASE("offer analysis picks constrained baseline with packetization-mode=1") {
+  auto r = analyse_offer(kChromeLikeOffer);
+  REQUIRE(r.summary);
+  CHECK(r.summary->video_mline == 0);
+  CHECK(r.summary->h264_payload_type == 106);
+  CHECK(r.summary->profile_level_id == "42e01f");
+  CHECK(r.summary->playout_delay_ext_id == 12);
+}
+
+TEST_CASE("offers without usable H.264 are refused with a reason") {
+  CHECK_FALSE(analyse_offer("garbage").summary);
+  auto no_video = analyse_offer("v=0\r\no=- 1 2 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=audio 9 RTP/AVP 0\r\n");
+  CHECK_FALSE(no_video.summary);
+  CHECK(no_video.error.find("video") != std::string::npos);
+  auto vp8_only = analyse_offer(
+      "v=0\r\no=- 1 2 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=video 9 RTP/AVP 96\r\na=rtpmap:96 VP8/90000\r\n");
+  CHECK_FALSE(vp8_only.summary);
+  CHECK(vp8_only.error.find("H.264") != std::string::npos);
+}

@@ -1,0 +1,137 @@
+// The renderer, headless for real: EGL + GLES on Mesa, read back and checked.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "cs/render/cube_renderer.hpp"
+#include "cs/render/egl_context.hpp"
+#include "cs/render/render_loop.hpp"
+
+using namespace cs::render;
+
+namespace {
+struct Rgb {
+  int r, g, b;
+};
+
+Rgb rgba_at(const std::vector<std::uint8_t>& img, int w, int x, int y) {
+  const auto* p = &img[(static_cast<size_t>(y) * w + x) * 4];
+  return {p[0], p[1], p[2]};
+}
+
+bool saturated(Rgb c) {
+  const int hi = std::max({c.r, c.g, c.b}), lo = std::min({c.r, c.g, c.b});
+  return hi >= 80 && hi - lo >= 50;
+}
+
+// Renders one frame in the given format on this thread.
+std::vector<std::uint8_t> render_frame(CubeRenderer& r, double t, cs::timecode::Stamp stamp) {
+  std::vector<std::uint8_t> out(frame_bytes(r.settings()));
+  REQUIRE(r.draw(t, stamp));
+  REQUIRE(r.read_back(out.data()));
+  return out;
+}
+}  // namespace
+
+TEST_CASE("RGBA: the cube is in the centre, upright strip decodes, frames differ") {
+  auto egl = EglContext::create();
+  REQUIRE_MESSAGE(egl.context, egl.error);
+  const int w = 1280, h = 720;
+  auto made = CubeRenderer::create({w, h, true, PixelFormat::rgba});
+  REQUIRE_MESSAGE(made.renderer, made.error);
+
+  auto a = render_frame(*made.renderer, 1.0, {123456789u, 42u});
+  auto b = render_frame(*made.renderer, 1.1, {123456889u, 43u});
+  CHECK(saturated(rgba_at(a, w, w / 2, h / 2)));
+  // The background is dark, not one of the faces.
+  CHECK_FALSE(saturated(rgba_at(a, w, 20, h - 20)));
+
+  auto stamp = cs::timecode::decode(a.data(), w, h, w * 4, 4);
+  REQUIRE(stamp);
+  CHECK(stamp->render_ms == 123456789u);
+  CHECK(stamp->frame_number == 42u);
+  // Right of 32*(W/32) is black (W = 1280 has no remainder: check bottom row of strip)
+  CHECK(a != b);  // 100 ms later the cube has turned
+  size_t changed = 0;
+  for (int y = 2 * (h / 24); y < h; y += 4)
+    for (int x = 0; x < w; x += 4)
+      if (rgba_at(a, w, x, y).r != rgba_at(b, w, x, y).r) ++changed;
+  CHECK(changed > 1000);
+}
+
+TEST_CASE("I420: luma plane carries the strip; chroma of the centre is coloured") {
+  auto egl = EglContext::create();
+  REQUIRE_MESSAGE(egl.context, egl.error);
+  const int w = 1280, h = 720;
+  auto made = CubeRenderer::create({w, h, true, PixelFormat::i420});
+  REQUIRE_MESSAGE(made.renderer, made.error);
+  auto frame = render_frame(*made.renderer, 2.0, {0xA5A5F00Fu, 7u});
+  REQUIRE(frame.size() == static_cast<size_t>(w) * h * 3 / 2);
+  auto stamp = cs::timecode::decode(frame.data(), w, h, w, 1);
+  REQUIRE(stamp);
+  CHECK(stamp->render_ms == 0xA5A5F00Fu);
+  CHECK(stamp->frame_number == 7u);
+  // White strip blocks are near 235 (limited range), black near 16.
+  const auto g = cs::timecode::Geometry::for_frame(w, h);
+  CHECK(frame[static_cast<size_t>(g.row_height / 2) * w + g.block_width / 2] > 200);
+  const std::uint8_t* u = frame.data() + static_cast<size_t>(w) * h;
+  const std::uint8_t* v = u + static_cast<size_t>(w / 2) * (h / 2);
+  const size_t centre = static_cast<size_t>(h / 4) * (w / 2) + w / 4;
+  const int chroma = std::abs(u[centre] - 128) + std::abs(v[centre] - 128);
+  CHECK(chroma > 20);
+  // Background chroma is near neutral.
+  const size_t corner = static_cast<size_t>(h / 2 - 4) * (w / 2) + 4;
+  CHECK(std::abs(u[corner] - 128) + std::abs(v[corner] - 128) < 20);
+}
+
+namespace {
+struct CollectingTarget final : FrameTarget {
+  std::mutex mutex;
+  std::vector<FrameInfo> frames;
+  std::vector<std::uint8_t> buffer;
+  FrameSlot acquire(std::size_t bytes) override {
+    buffer.resize(bytes);
+    return {buffer.data(), bytes, nullptr};
+  }
+  void submit(FrameSlot, const FrameInfo& info, bool ok) override {
+    std::lock_guard lock(mutex);
+    if (ok) frames.push_back(info);
+  }
+  size_t count() {
+    std::lock_guard lock(mutex);
+    return frames.size();
+  }
+};
+}  // namespace
+
+TEST_CASE("render loop: runs only when resumed, numbers frames from 0, paces by the clock") {
+  CollectingTarget target;
+  RenderLoop loop({{320, 240, true, PixelFormat::i420}, 30}, target);
+  REQUIRE(loop.wait_ready().empty());
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  CHECK(target.count() == 0);  // paused: nothing rendered
+  loop.resume();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (target.count() < 15 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  loop.pause();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const size_t after_pause = target.count();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  CHECK(target.count() == after_pause);
+  std::lock_guard lock(target.mutex);
+  REQUIRE(target.frames.size() >= 15);
+  CHECK(target.frames[0].frame_number == 0);
+  for (size_t i = 1; i < target.frames.size(); ++i) {
+    CHECK(target.frames[i].frame_number == target.frames[i - 1].frame_number + 1);
+    CHECK(target.frames[i].capture_mono_ns > target.frames[i - 1].capture_mono_ns);
+  }
+  // 30 fps: 14 intervals take about 467 ms.
+  const double span_ms = (target.frames[14].capture_mono_ns - target.frames[0].capture_mono_ns) / 1e6;
+  CHECK(span_ms > 400);
+  CHECK(span_ms < 700);
+}
