@@ -40,6 +40,17 @@ std::unique_ptr<GstCaps, CapsDeleter> codec_preferences(int payload_type) {
       G_TYPE_STRING, "1", nullptr));
 }
 
+// Serialized queries (ALLOCATION after the encoder renegotiates when a
+// viewer joins, DRAIN) wait in a queue until its thread has passed them
+// downstream; behind a tee, one viewer whose webrtcbin is not yet flowing
+// would hold them, and with them the encoder and every other viewer. The
+// branch needs nothing from them, so answer them at its door.
+GstPadProbeReturn answer_serialized_queries(GstPad*, GstPadProbeInfo* info, gpointer) {
+  GstQuery* query = GST_PAD_PROBE_INFO_QUERY(info);
+  if (GST_QUERY_IS_SERIALIZED(query)) return GST_PAD_PROBE_HANDLED;
+  return GST_PAD_PROBE_OK;
+}
+
 }  // namespace
 
 std::unique_ptr<ViewerBranch> ViewerBranch::create(const std::string& name,
@@ -82,6 +93,8 @@ bool ViewerBranch::build(const std::string& name, const OfferSummary& offer,
     return false;
   }
   auto queue_sink = PadRef::adopt(gst_element_get_static_pad(queue_.get(), "sink"));
+  gst_pad_add_probe(queue_sink.get(), GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM, answer_serialized_queries,
+                    nullptr, nullptr);
   gst_element_add_pad(bin_.get(), gst_ghost_pad_new("sink", queue_sink.get()));
 
   // The sink pad link made transceiver 0; answer only from it, with the
