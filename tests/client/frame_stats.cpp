@@ -1,0 +1,120 @@
+#include "frame_stats.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include <cs/timecode.hpp>
+
+namespace cstest {
+namespace {
+
+constexpr std::size_t kMaxErrors = 50;
+
+std::int64_t percentile(std::vector<std::int64_t> values, double p) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  auto index = static_cast<std::size_t>(p * static_cast<double>(values.size() - 1) + 0.5);
+  return values[std::min(index, values.size() - 1)];
+}
+
+}  // namespace
+
+std::int64_t epoch_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::int64_t steady_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+bool is_saturated(const std::array<int, 3>& rgb) {
+  auto [lo, hi] = std::minmax({rgb[0], rgb[1], rgb[2]});
+  return hi >= 80 && hi - lo >= 50;
+}
+
+FrameStats::FrameStats() : start_ms_(steady_ms()) {}
+
+void FrameStats::mark_start() {
+  std::lock_guard lock(mutex_);
+  start_ms_ = steady_ms();
+}
+
+void FrameStats::add_frame(const DecodedFrame& frame) {
+  std::lock_guard lock(mutex_);
+  ++frames_;
+  width_ = frame.width;
+  height_ = frame.height;
+  track_arrival(steady_ms());
+  if (!frame.has_pixels) return;
+  track_timecode(frame);
+  track_center(frame);
+}
+
+void FrameStats::track_arrival(std::int64_t now_ms) {
+  if (!first_arrival_ms_) {
+    first_arrival_ms_ = now_ms;
+    first_wall_ms_ = epoch_ms();
+  } else {
+    max_gap_ms_ = std::max(max_gap_ms_, now_ms - last_arrival_ms_);
+  }
+  last_arrival_ms_ = now_ms;
+  last_wall_ms_ = epoch_ms();
+}
+
+void FrameStats::track_timecode(const DecodedFrame& frame) {
+  if (!frame.render_ms || !frame.frame_number) {
+    ++timecode_failures_;
+    return;
+  }
+  // Unsigned subtraction handles the wrap at 2^32; a small negative value
+  // (clock skew) comes out as a negative int32.
+  auto delta = static_cast<std::int32_t>(cs::timecode::wall_clock_ms() - *frame.render_ms);
+  latencies_ms_.push_back(delta);
+  if (last_frame_number_ && *frame.frame_number <= *last_frame_number_) increasing_ = false;
+  if (!first_frame_number_) first_frame_number_ = frame.frame_number;
+  last_frame_number_ = frame.frame_number;
+}
+
+void FrameStats::track_center(const DecodedFrame& frame) {
+  center_rgb_ = frame.center_rgb;
+  if (is_saturated(frame.center_rgb)) ++saturated_centers_;
+}
+
+void FrameStats::add_error(std::string message) {
+  std::lock_guard lock(mutex_);
+  if (errors_.size() < kMaxErrors) errors_.push_back(std::move(message));
+}
+
+std::uint64_t FrameStats::frames() const {
+  std::lock_guard lock(mutex_);
+  return frames_;
+}
+
+void FrameStats::fill_json(nlohmann::json& out) const {
+  std::lock_guard lock(mutex_);
+  out["frames"] = frames_;
+  out["width"] = width_;
+  out["height"] = height_;
+  out["first_frame_ms"] = first_arrival_ms_ ? *first_arrival_ms_ - start_ms_ : -1;
+  out["first_frame_wall_ms"] = first_wall_ms_;
+  out["last_frame_wall_ms"] = last_wall_ms_;
+  out["max_gap_ms"] = max_gap_ms_;
+  out["frame_numbers_increasing"] = increasing_;
+  out["first_frame_number"] = first_frame_number_ ? nlohmann::json(*first_frame_number_) : nullptr;
+  out["last_frame_number"] = last_frame_number_ ? nlohmann::json(*last_frame_number_) : nullptr;
+  out["timecode_failures"] = timecode_failures_;
+  out["center_rgb"] = center_rgb_;
+  out["center_saturated_fraction"] =
+      frames_ ? static_cast<double>(saturated_centers_) / static_cast<double>(frames_) : 0.0;
+  out["latency_ms_p50"] = percentile(latencies_ms_, 0.50);
+  out["latency_ms_p95"] = percentile(latencies_ms_, 0.95);
+  out["latency_ms_max"] =
+      latencies_ms_.empty() ? 0 : *std::max_element(latencies_ms_.begin(), latencies_ms_.end());
+  double span_s = static_cast<double>(last_arrival_ms_ - first_arrival_ms_.value_or(0)) / 1000.0;
+  out["fps"] = frames_ > 1 && span_s > 0 ? static_cast<double>(frames_ - 1) / span_s : 0.0;
+  out["errors"] = errors_;
+}
+
+}  // namespace cstest

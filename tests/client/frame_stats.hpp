@@ -1,0 +1,68 @@
+#pragma once
+// Per-viewer frame statistics, fed from the appsink streaming thread and read
+// on the main thread at the end. All members are guarded by one mutex.
+#include <array>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace cstest {
+
+struct DecodedFrame {
+  int width = 0;
+  int height = 0;
+  std::optional<std::uint32_t> render_ms;     // from the timecode strip
+  std::optional<std::uint32_t> frame_number;  // from the timecode strip
+  std::array<int, 3> center_rgb{};
+  bool has_pixels = false;  // false for --no-decode access units
+};
+
+class FrameStats {
+ public:
+  FrameStats();
+  // Restarts the clock that first_frame_ms is measured from.
+  void mark_start();
+  // Called once per decoded frame / access unit, from any thread.
+  void add_frame(const DecodedFrame& frame);
+  void add_error(std::string message);
+  // Fields describing the frames seen, for the final JSON line.
+  void fill_json(nlohmann::json& out) const;
+  std::uint64_t frames() const;
+
+ private:
+  void track_arrival(std::int64_t now_ms);
+  void track_timecode(const DecodedFrame& frame);
+  void track_center(const DecodedFrame& frame);
+
+  mutable std::mutex mutex_;
+  std::int64_t start_ms_;  // steady clock at construction
+  std::uint64_t frames_ = 0;
+  int width_ = 0;
+  int height_ = 0;
+  std::optional<std::int64_t> first_arrival_ms_;
+  std::int64_t last_arrival_ms_ = 0;
+  std::int64_t first_wall_ms_ = 0;
+  std::int64_t last_wall_ms_ = 0;
+  std::int64_t max_gap_ms_ = 0;
+  std::optional<std::uint32_t> first_frame_number_;
+  std::optional<std::uint32_t> last_frame_number_;
+  bool increasing_ = true;
+  std::uint64_t timecode_failures_ = 0;
+  std::vector<std::int64_t> latencies_ms_;
+  std::array<int, 3> center_rgb_{};
+  std::uint64_t saturated_centers_ = 0;
+  std::vector<std::string> errors_;
+};
+
+// Wall clock (CLOCK_REALTIME) in full milliseconds since the epoch.
+std::int64_t epoch_ms();
+// Monotonic milliseconds.
+std::int64_t steady_ms();
+// True when the colour is clearly chromatic (not black, not grey).
+bool is_saturated(const std::array<int, 3>& rgb);
+
+}  // namespace cstest

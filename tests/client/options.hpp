@@ -1,0 +1,25 @@
+#pragma once
+// Command line of cs-test-viewer.
+#include <optional>
+#include <string>
+
+namespace cstest {
+
+enum class Mode { Normal, Stall, Churn };
+
+struct Options {
+  std::string url;
+  double duration_s = 10.0;
+  int viewers = 1;
+  bool decode = true;
+  Mode mode = Mode::Normal;
+  int churn_count = 30;
+  int stagger_ms = 0;
+};
+
+// Parses argv; on error prints usage/the problem to stderr and returns nullopt.
+std::optional<Options> parse_options(int argc, char** argv);
+
+const char* mode_name(Mode mode);
+
+}  // namespace cstest

@@ -1,0 +1,251 @@
+#include "peer.hpp"
+
+#define GST_USE_UNSTABLE_API
+#include <gst/app/gstappsink.h>
+#include <gst/sdp/sdp.h>
+#include <gst/video/video.h>
+#include <gst/webrtc/webrtc.h>
+
+#include <cs/timecode.hpp>
+
+#include "log.hpp"
+
+namespace cstest {
+namespace {
+
+constexpr const char* kH264Caps =
+    "application/x-rtp,media=video,encoding-name=H264,clock-rate=90000,payload=96,"
+    "packetization-mode=(string)1,profile-level-id=(string)42e01f,"
+    "level-asymmetry-allowed=(string)1,rtcp-fb-nack-pli=(boolean)true,"
+    "rtcp-fb-ccm-fir=(boolean)true,rtcp-fb-nack=(boolean)true";
+
+constexpr const char* kDecodeChain =
+    "rtph264depay ! h264parse ! avdec_h264 max-threads=1 ! videoconvert ! "
+    "video/x-raw,format=RGBA ! appsink name=sink sync=false max-buffers=4";
+constexpr const char* kNoDecodeChain =
+    "rtph264depay ! video/x-h264,stream-format=byte-stream,alignment=au ! "
+    "appsink name=sink sync=false max-buffers=4";
+
+DecodedFrame read_rgba_frame(GstSample* sample) {
+  DecodedFrame frame;
+  GstVideoInfo info;
+  if (!gst_video_info_from_caps(&info, gst_sample_get_caps(sample))) return frame;
+  frame.width = GST_VIDEO_INFO_WIDTH(&info);
+  frame.height = GST_VIDEO_INFO_HEIGHT(&info);
+  GstVideoFrame vframe;
+  if (!gst_video_frame_map(&vframe, &info, gst_sample_get_buffer(sample), GST_MAP_READ))
+    return frame;
+  const auto* pixels = static_cast<const std::uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&vframe, 0));
+  int stride = GST_VIDEO_FRAME_PLANE_STRIDE(&vframe, 0);
+  if (auto stamp = cs::timecode::decode(pixels, frame.width, frame.height, stride, 4)) {
+    frame.render_ms = stamp->render_ms;
+    frame.frame_number = stamp->frame_number;
+  }
+  const auto* centre = pixels + (frame.height / 2) * stride + (frame.width / 2) * 4;
+  frame.center_rgb = {centre[0], centre[1], centre[2]};
+  frame.has_pixels = true;
+  gst_video_frame_unmap(&vframe);
+  return frame;
+}
+
+DecodedFrame read_access_unit(GstSample* sample) {
+  DecodedFrame frame;
+  if (auto* s = gst_caps_get_structure(gst_sample_get_caps(sample), 0)) {
+    gst_structure_get_int(s, "width", &frame.width);
+    gst_structure_get_int(s, "height", &frame.height);
+  }
+  return frame;
+}
+
+}  // namespace
+
+Peer::Peer(int id, PeerMode mode, FrameStats& stats, Callbacks callbacks)
+    : id_(id), mode_(mode), stats_(stats), callbacks_(std::move(callbacks)) {}
+
+Peer::~Peer() {
+  stop();
+  if (bus_watch_) g_source_remove(bus_watch_);
+}
+
+template <typename Fn>
+void Peer::post(Fn fn) {
+  std::weak_ptr<int> alive = alive_;
+  run_on_main([alive, fn = std::move(fn)]() {
+    if (alive.lock()) fn();
+  });
+}
+
+bool Peer::start() {
+  if (!build()) return false;
+  if (gst_element_set_state(pipeline_.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+    stats_.add_error("pipeline refused PLAYING");
+    return false;
+  }
+  return true;
+}
+
+bool Peer::build() {
+  pipeline_.reset(GST_ELEMENT(gst_object_ref_sink(gst_pipeline_new(nullptr))));
+  webrtc_ = gst_element_factory_make("webrtcbin", nullptr);
+  if (!webrtc_) {
+    stats_.add_error("no webrtcbin element (gstreamer1.0-plugins-bad, gstreamer1.0-nice)");
+    return false;
+  }
+  g_object_set(webrtc_, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, nullptr);
+  gst_bin_add(GST_BIN(pipeline_.get()), webrtc_);
+  GstObjPtr<GstBus> bus(gst_element_get_bus(pipeline_.get()));
+  bus_watch_ = gst_bus_add_watch(bus.get(), &on_bus_message, this);
+  connect_signals();
+  return add_transceiver();
+}
+
+bool Peer::add_transceiver() {
+  CapsPtr caps(gst_caps_from_string(kH264Caps));
+  GstWebRTCRTPTransceiver* raw = nullptr;
+  g_signal_emit_by_name(webrtc_, "add-transceiver",
+                        GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps.get(), &raw);
+  GstObjPtr<GstWebRTCRTPTransceiver> transceiver(raw);
+  if (!transceiver) {
+    stats_.add_error("add-transceiver failed");
+    return false;
+  }
+  // add-transceiver sets codec-preferences from the caps; set it again
+  // explicitly since webrtcbin needs it to produce an H.264 m-line.
+  g_object_set(transceiver.get(), "codec-preferences", caps.get(), nullptr);
+  return true;
+}
+
+void Peer::connect_signals() {
+  g_signal_connect(webrtc_, "on-negotiation-needed", G_CALLBACK(&on_negotiation_needed), this);
+  g_signal_connect(webrtc_, "on-ice-candidate", G_CALLBACK(&on_ice_candidate), this);
+  g_signal_connect(webrtc_, "pad-added", G_CALLBACK(&on_pad_added), this);
+  g_signal_connect(webrtc_, "notify::connection-state", G_CALLBACK(&on_connection_state), this);
+}
+
+void Peer::on_negotiation_needed(GstElement* webrtc, gpointer data) {
+  auto* promise = gst_promise_new_with_change_func(&on_offer_created, data, nullptr);
+  g_signal_emit_by_name(webrtc, "create-offer", nullptr, promise);
+}
+
+void Peer::on_offer_created(GstPromise* raw_promise, gpointer data) {
+  auto* self = static_cast<Peer*>(data);
+  PromisePtr promise(raw_promise);
+  GstWebRTCSessionDescription* offer = nullptr;
+  const GstStructure* reply = gst_promise_get_reply(promise.get());
+  if (reply) gst_structure_get(reply, "offer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &offer, nullptr);
+  if (!offer) {
+    self->stats_.add_error("create-offer gave no offer");
+    return;
+  }
+  g_signal_emit_by_name(self->webrtc_, "set-local-description", offer, nullptr);
+  CharPtr text(gst_sdp_message_as_text(offer->sdp));
+  gst_webrtc_session_description_free(offer);
+  self->post([self, sdp = std::string(text.get())]() {
+    if (self->callbacks_.on_offer) self->callbacks_.on_offer(sdp);
+  });
+}
+
+void Peer::on_ice_candidate(GstElement*, guint mline, gchar* candidate, gpointer data) {
+  auto* self = static_cast<Peer*>(data);
+  self->post([self, mline, c = std::string(candidate ? candidate : "")]() {
+    if (self->callbacks_.on_candidate) self->callbacks_.on_candidate(mline, c);
+  });
+}
+
+void Peer::set_answer(const std::string& sdp) {
+  GstSDPMessage* message = nullptr;
+  if (gst_sdp_message_new_from_text(sdp.c_str(), &message) != GST_SDP_OK) {
+    stats_.add_error("answer SDP does not parse");
+    return;
+  }
+  auto* answer = gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_ANSWER, message);
+  PromisePtr promise(gst_promise_new());
+  g_signal_emit_by_name(webrtc_, "set-remote-description", answer, promise.get());
+  gst_promise_wait(promise.get());
+  const GstStructure* reply = gst_promise_get_reply(promise.get());
+  const GValue* err = reply ? gst_structure_get_value(reply, "error") : nullptr;
+  if (err) {
+    auto* e = static_cast<GError*>(g_value_get_boxed(err));
+    stats_.add_error(std::string("set-remote-description: ") + (e ? e->message : "?"));
+  }
+  gst_webrtc_session_description_free(answer);
+}
+
+void Peer::add_candidate(guint mline, const std::string& candidate) {
+  g_signal_emit_by_name(webrtc_, "add-ice-candidate", mline, candidate.c_str());
+}
+
+GstElement* Peer::make_sink_chain() {
+  const char* description = mode_ == PeerMode::Decode ? kDecodeChain : kNoDecodeChain;
+  GError* raw_error = nullptr;
+  GstElement* bin = gst_parse_bin_from_description(description, TRUE, &raw_error);
+  ErrorPtr error(raw_error);
+  if (!bin) {
+    stats_.add_error(std::string("sink chain: ") + (error ? error->message : "?"));
+    return nullptr;
+  }
+  GstObjPtr<GstElement> sink(gst_bin_get_by_name(GST_BIN(bin), "sink"));
+  g_object_set(sink.get(), "emit-signals", TRUE, nullptr);
+  g_signal_connect(sink.get(), "new-sample", G_CALLBACK(&on_new_sample), this);
+  return bin;
+}
+
+void Peer::on_pad_added(GstElement*, GstPad* pad, gpointer data) {
+  auto* self = static_cast<Peer*>(data);
+  if (GST_PAD_DIRECTION(pad) != GST_PAD_SRC) return;
+  GstElement* bin = self->make_sink_chain();
+  if (!bin) return;
+  gst_bin_add(GST_BIN(self->pipeline_.get()), bin);
+  GstObjPtr<GstPad> sinkpad(gst_element_get_static_pad(bin, "sink"));
+  if (gst_pad_link(pad, sinkpad.get()) != GST_PAD_LINK_OK)
+    self->stats_.add_error("could not link webrtcbin src pad");
+  gst_element_sync_state_with_parent(bin);
+  log_info(self->id_, "media pad added, receiving");
+}
+
+void Peer::on_connection_state(GObject* webrtc, GParamSpec*, gpointer data) {
+  auto* self = static_cast<Peer*>(data);
+  GstWebRTCPeerConnectionState state{};
+  g_object_get(webrtc, "connection-state", &state, nullptr);
+  self->post([self, state]() {
+    static const char* names[] = {"new", "connecting", "connected",
+                                  "disconnected", "failed", "closed"};
+    auto index = static_cast<unsigned>(state);
+    self->connection_state_ = index < 6 ? names[index] : "unknown";
+    if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED) self->ice_connected_ = true;
+    log_info(self->id_, "connection state " + self->connection_state_);
+  });
+}
+
+gboolean Peer::on_bus_message(GstBus*, GstMessage* msg, gpointer data) {
+  auto* self = static_cast<Peer*>(data);
+  if (GST_MESSAGE_TYPE(msg) != GST_MESSAGE_ERROR && GST_MESSAGE_TYPE(msg) != GST_MESSAGE_WARNING)
+    return G_SOURCE_CONTINUE;
+  GError* raw_error = nullptr;
+  if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR)
+    gst_message_parse_error(msg, &raw_error, nullptr);
+  else
+    gst_message_parse_warning(msg, &raw_error, nullptr);
+  ErrorPtr error(raw_error);
+  std::string text = std::string(GST_MESSAGE_TYPE_NAME(msg)) + " from " +
+                     GST_OBJECT_NAME(GST_MESSAGE_SRC(msg)) + ": " +
+                     (error ? error->message : "?");
+  log_info(self->id_, text);
+  self->stats_.add_error(text);
+  return G_SOURCE_CONTINUE;
+}
+
+GstFlowReturn Peer::on_new_sample(GstElement* appsink, gpointer data) {
+  auto* self = static_cast<Peer*>(data);
+  SamplePtr sample(gst_app_sink_pull_sample(GST_APP_SINK(appsink)));
+  if (!sample) return GST_FLOW_EOS;
+  self->stats_.add_frame(self->mode_ == PeerMode::Decode ? read_rgba_frame(sample.get())
+                                                         : read_access_unit(sample.get()));
+  return GST_FLOW_OK;
+}
+
+void Peer::stop() {
+  if (pipeline_) gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
+}
+
+}  // namespace cstest

@@ -1,0 +1,46 @@
+#pragma once
+// A viewer: WebSocket signaling plus one Peer. In stall mode it sends its
+// offer and then ignores everything (a stuck viewer).
+#include <memory>
+#include <string>
+
+#include "client.hpp"
+#include "frame_stats.hpp"
+#include "options.hpp"
+#include "peer.hpp"
+#include "ws_client.hpp"
+
+namespace cstest {
+
+class Viewer : public Client {
+ public:
+  Viewer(int id, const Options& options);
+  void start() override;
+  void shutdown() override;
+  bool done() const override { return failed_; }
+  bool closed() const override { return ws_.finished(); }
+  bool connected() const override { return ws_opened_; }
+  nlohmann::json report() const override;
+
+ private:
+  void on_open();
+  void on_message(const std::string& text);
+  void on_offer(const std::string& sdp);
+  void on_local_candidate(guint mline, const std::string& candidate);
+  void on_remote_candidate(const nlohmann::json& msg);
+
+  int id_;
+  const Options& options_;
+  bool stall_;
+  FrameStats stats_;
+  WsClient ws_;
+  std::unique_ptr<Peer> peer_;
+  bool ws_opened_ = false;
+  bool failed_ = false;
+  bool answered_ = false;
+  bool shutting_down_ = false;
+  int remote_candidates_ = 0;
+  int local_candidates_ = 0;
+};
+
+}  // namespace cstest
