@@ -1,0 +1,187 @@
+// Opens the viewer page in Debian's Chromium and checks that video plays with a
+// decodable timecode strip, or (--bench SECONDS) measures latency.
+//
+//   node page_test.mjs URL [SCREENSHOT.png]
+//   node page_test.mjs URL --bench SECONDS [SCREENSHOT.png]
+//
+// Prints one line of JSON; exits 0 on success, 1 on failure.
+import { chromium } from 'playwright-core';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const CHROMIUM = process.env.CS_CHROMIUM || '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+  '--autoplay-policy=no-user-gesture-required',
+  '--disable-features=WebRtcHideLocalIpsWithMdns',
+];
+const PLAYING_TIMEOUT_MS = 60000;
+const GROWTH_TIMEOUT_MS = 15000;
+const WARMUP_MS = 3000;
+const POLL_MS = 200;
+
+function parseArgs(argv) {
+  const args = { url: null, screenshot: null, benchSeconds: null };
+  const rest = argv.slice(2);
+  for (let i = 0; i < rest.length; i++) {
+    if (rest[i] === '--bench') {
+      args.benchSeconds = Number(rest[++i]);
+      if (!(args.benchSeconds > 0)) throw new Error('--bench needs a positive number of seconds');
+    } else if (!args.url) {
+      args.url = rest[i];
+    } else if (!args.screenshot) {
+      args.screenshot = rest[i];
+    } else {
+      throw new Error(`unexpected argument: ${rest[i]}`);
+    }
+  }
+  if (!args.url) throw new Error('usage: node page_test.mjs URL [--bench SECONDS] [SCREENSHOT.png]');
+  return args;
+}
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function readStats(page) {
+  return page.evaluate(() => (window.csStats ? JSON.parse(JSON.stringify(window.csStats)) : null));
+}
+
+// Polls csStats until ok(stats) holds or the deadline passes.
+async function waitForStats(page, what, timeoutMs, ok) {
+  const deadline = Date.now() + timeoutMs;
+  let stats = null;
+  while (Date.now() < deadline) {
+    stats = await readStats(page);
+    if (stats && ok(stats)) return stats;
+    await sleep(POLL_MS);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last csStats: ${JSON.stringify(stats)}`);
+}
+
+async function waitUntilPlaying(page) {
+  const first = await waitForStats(page, 'video with a timecode', PLAYING_TIMEOUT_MS, (s) =>
+    s.framesPresented > 0 && s.fps > 5 && s.width > 0 && s.height > 0 && Number.isFinite(s.latencyMs));
+  return waitForStats(page, 'framesPresented to grow', GROWTH_TIMEOUT_MS, (s) =>
+    s.framesPresented > first.framesPresented && s.fps > 5 && s.bitrateKbps > 0 && Number.isFinite(s.latencyMs));
+}
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return null;
+  const i = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
+  return sorted[Math.max(0, i)];
+}
+
+function round1(x) {
+  return x === null ? null : Math.round(x * 10) / 10;
+}
+
+// Gaps in the frame numbers the page saw (whether or not it counted them lost).
+function frameGaps(log) {
+  let count = 0;
+  let largest = 0;
+  for (let i = 1; i < log.length; i++) {
+    const skipped = log[i].frame - log[i - 1].frame - 1;
+    if (skipped > 0) {
+      count += 1;
+      largest = Math.max(largest, skipped);
+    }
+  }
+  return { count, largest };
+}
+
+async function bench(page, seconds) {
+  await sleep(WARMUP_MS);
+  const before = await readStats(page);
+  await page.evaluate(() => window.csResetLog());
+  const started = Date.now();
+  await sleep(seconds * 1000);
+  const elapsedS = (Date.now() - started) / 1000;
+  const log = await page.evaluate(() => window.csFrameLog.slice());
+  const after = await readStats(page);
+  const latencies = log.map((e) => e.latencyMs).sort((a, b) => a - b);
+  const gaps = frameGaps(log);
+  const sum = latencies.reduce((a, b) => a + b, 0);
+  return {
+    mode: 'bench',
+    seconds: round1(elapsedS),
+    width: after.width,
+    height: after.height,
+    frames: log.length,
+    framesPerSecond: round1(log.length / elapsedS),
+    framesLost: after.framesLost - before.framesLost,
+    frameNumberGaps: gaps.count,
+    largestFrameNumberGap: gaps.largest,
+    reconnects: after.reconnects - before.reconnects,
+    bitrateKbps: after.bitrateKbps,
+    latencyMs: {
+      p50: round1(percentile(latencies, 50)),
+      p95: round1(percentile(latencies, 95)),
+      p99: round1(percentile(latencies, 99)),
+      max: round1(latencies.length ? latencies[latencies.length - 1] : null),
+      min: round1(latencies.length ? latencies[0] : null),
+      mean: round1(latencies.length ? sum / latencies.length : null),
+    },
+  };
+}
+
+function summary(stats) {
+  const { state, fps, bitrateKbps, width, height, framesPresented, framesLost, latencyMs,
+    latencyP50Ms, lastFrameNumber, reconnects, errors } = stats;
+  return { mode: 'check', ok: true, state, fps, bitrateKbps, width, height, framesPresented,
+    framesLost, latencyMs, latencyP50Ms, lastFrameNumber, reconnects, errors };
+}
+
+async function run(args, context, pageLog) {
+  const page = context.pages()[0] || (await context.newPage());
+  page.on('console', (m) => pageLog.push(`console.${m.type()}: ${m.text()}`));
+  page.on('pageerror', (e) => pageLog.push(`pageerror: ${e.message}`));
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await page.goto(args.url, { waitUntil: 'load', timeout: 20000 });
+  const playing = await waitUntilPlaying(page);
+  const result = args.benchSeconds ? await bench(page, args.benchSeconds) : summary(playing);
+  if (args.screenshot) {
+    await page.screenshot({ path: args.screenshot });
+    result.screenshot = args.screenshot;
+  }
+  return result;
+}
+
+async function main() {
+  let args;
+  try {
+    args = parseArgs(process.argv);
+  } catch (e) {
+    console.error(e.message);
+    return 1;
+  }
+  const profile = mkdtempSync(join(tmpdir(), 'cs-chromium-'));
+  const pageLog = [];
+  let context = null;
+  try {
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+    });
+    const result = await run(args, context, pageLog);
+    console.log(JSON.stringify(result));
+    return 0;
+  } catch (e) {
+    console.error(`FAIL: ${e.message}`);
+    if (pageLog.length) console.error(`page log:\n  ${pageLog.slice(-30).join('\n  ')}`);
+    return 1;
+  } finally {
+    if (context) await context.close().catch(() => {});
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+process.exitCode = await main();
