@@ -5,6 +5,8 @@
 #include <glib-unix.h>
 #include <gst/gst.h>
 
+#include <algorithm>
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <memory>
@@ -17,7 +19,10 @@
 #include "cs/streaming/encoder.hpp"
 #include "cs/streaming/video_pipeline.hpp"
 #include "cs/streaming/viewer_hub.hpp"
+#include "cs/streaming/baseline.hpp"
+#include "cs/streaming/shared_media.hpp"
 #include "main_loop_inbox.hpp"
+#include "stats_report.hpp"
 
 namespace cs::web {
 const cs::EmbeddedFiles& files();
@@ -119,60 +124,120 @@ std::string choose_encoder(const Config& config, const streaming::EncoderSetting
   return selection.factory;
 }
 
-int run(const Config& config) {
+enum class Design { shared_encoder, baseline_per_viewer };
+
+// Everything that makes and carries frames, in one of the two designs.
+struct Media {
+  std::unique_ptr<streaming::VideoPipeline> pipeline;      // shared design
+  std::unique_ptr<streaming::BaselineFanout> fanout;       // baseline design
+  std::unique_ptr<streaming::MediaSource> source;
+  const streaming::PipelineTimes* times = nullptr;
+  render::FrameTarget* target = nullptr;
+  render::PixelFormat format = render::PixelFormat::i420;
+};
+
+std::string make_media(Design design, const Config& config, const std::string& encoder,
+                       std::function<void(GstObject*, const std::string&)> on_error, Media& media) {
+  const streaming::EncoderSettings settings{config.width, config.height, config.fps,
+                                            config.bitrate_kbps};
+  const streaming::IceSettings ice{config.stun_server, config.turn_uri(), config.ice_addresses};
+  if (design == Design::baseline_per_viewer) {
+    media.format = render::PixelFormat::rgba;
+    media.fanout = std::make_unique<streaming::BaselineFanout>();
+    auto source = std::make_unique<streaming::BaselineMediaSource>(settings, ice, *media.fanout,
+                                                                   std::move(on_error));
+    media.times = &source->times();
+    media.source = std::move(source);
+    media.target = media.fanout.get();
+    return {};
+  }
+  auto built = streaming::VideoPipeline::create({settings, encoder, media.format});
+  if (!built.pipeline) return built.error;
+  media.pipeline = std::move(built.pipeline);
+  media.times = &media.pipeline->times();
+  media.target = media.pipeline.get();
+  media.source = std::make_unique<streaming::SharedMediaSource>(*media.pipeline, ice);
+  return {};
+}
+
+int run(const Config& config, Design design) {
   const streaming::EncoderSettings encoder_settings{config.width, config.height, config.fps,
                                                     config.bitrate_kbps};
-  const std::string encoder = choose_encoder(config, encoder_settings);
+  const std::string encoder = design == Design::baseline_per_viewer
+                                  ? std::string("x264enc")
+                                  : choose_encoder(config, encoder_settings);
   if (encoder.empty()) {
     log::error("encoder: none of the candidates for CS_ENCODER=", to_string(config.encoder),
                " works here");
     return kExitFailure;
   }
 
-  const auto format = render::PixelFormat::i420;
-  auto built = streaming::VideoPipeline::create({encoder_settings, encoder, format});
-  if (!built.pipeline) {
-    log::error("pipeline: ", built.error);
-    return kExitFailure;
-  }
-  streaming::VideoPipeline& pipeline = *built.pipeline;
+  GMainLoop* loop = g_main_loop_new(nullptr, FALSE);
+  std::unique_ptr<GMainLoop, void (*)(GMainLoop*)> loop_owner(loop, g_main_loop_unref);
+  int exit_code = 0;
+  streaming::ViewerHub* hub_for_errors = nullptr;
 
-  render::RenderLoop renderer({{config.width, config.height, config.timecode, format}, config.fps},
-                              pipeline);
-  if (auto error = renderer.wait_ready(); !error.empty()) {
-    log::error("renderer: ", error);
-    return kExitFailure;
-  }
-  if (auto error = pipeline.start(); !error.empty()) {
+  Media media;
+  if (auto error = make_media(design, config, encoder,
+                              [&hub_for_errors](GstObject* source, const std::string& message) {
+                                if (hub_for_errors) hub_for_errors->on_element_error(source, message);
+                              },
+                              media);
+      !error.empty()) {
     log::error("pipeline: ", error);
     return kExitFailure;
   }
 
-  GMainLoop* loop = g_main_loop_new(nullptr, FALSE);
-  std::unique_ptr<GMainLoop, void (*)(GMainLoop*)> loop_owner(loop, g_main_loop_unref);
-  int exit_code = 0;
+  render::RenderLoop renderer(
+      {{config.width, config.height, config.timecode, media.format}, config.fps}, *media.target);
+  if (auto error = renderer.wait_ready(); !error.empty()) {
+    log::error("renderer: ", error);
+    return kExitFailure;
+  }
+  if (media.pipeline) {
+    if (auto error = media.pipeline->start(); !error.empty()) {
+      log::error("pipeline: ", error);
+      return kExitFailure;
+    }
+  }
 
   SocketOutbox outbox;
-  streaming::HubSettings hub_settings{
-      {config.stun_server, config.turn_uri(), config.ice_addresses}, config.max_viewers, 30};
-  streaming::ViewerHub hub(hub_settings, pipeline, outbox, [&renderer](bool active) {
+  std::atomic<int> viewer_count{0};
+  streaming::HubSettings hub_settings{config.max_viewers, 30};
+  streaming::ViewerHub hub(hub_settings, *media.source, outbox, [&renderer](bool active) {
     if (active)
       renderer.resume();
     else
       renderer.pause();
   });
+  hub_for_errors = &hub;
 
   BusContext bus_context{&hub, loop, &exit_code};
-  auto bus = streaming::GRef<GstBus>::adopt(gst_element_get_bus(pipeline.pipeline()));
-  const guint bus_watch = gst_bus_add_watch(bus.get(), on_bus_message, &bus_context);
+  guint bus_watch = 0;
+  streaming::GRef<GstBus> bus;
+  if (media.pipeline) {
+    bus = streaming::GRef<GstBus>::adopt(gst_element_get_bus(media.pipeline->pipeline()));
+    bus_watch = gst_bus_add_watch(bus.get(), on_bus_message, &bus_context);
+  }
 
-  MainLoopInbox<signaling::Inbound> inbox(
-      [&](signaling::Inbound& in) { dispatch(hub, outbox, in); });
-  auto server = signaling::Server::start({config.host, config.port, &cs::web::files()},
-                                         [&inbox](signaling::Inbound in) { inbox.push(std::move(in)); });
+  MainLoopInbox<signaling::Inbound> inbox([&](signaling::Inbound& in) {
+    dispatch(hub, outbox, in);
+    viewer_count.store(static_cast<int>(hub.viewer_count()));
+  });
+  const StatsSources stats{design == Design::shared_encoder ? "shared" : "baseline",
+                           encoder,
+                           config.width,
+                           config.height,
+                           config.fps,
+                           &renderer.stage_times(),
+                           media.times,
+                           &viewer_count};
+  auto server = signaling::Server::start(
+      {config.host, config.port, &cs::web::files(), [&stats] { return stats_json(stats); }},
+      [&inbox](signaling::Inbound in) { inbox.push(std::move(in)); });
   if (!server.server) {
     log::error("signaling: ", server.error);
-    g_source_remove(bus_watch);
+    if (bus_watch) g_source_remove(bus_watch);
     return kExitFailure;
   }
   outbox.attach(server.server.get());
@@ -180,15 +245,16 @@ int run(const Config& config) {
   g_unix_signal_add(SIGINT, on_stop_signal, loop);
   g_unix_signal_add(SIGTERM, on_stop_signal, loop);
   log::info("cube-streamer ready: ", config.width, "x", config.height, "@", config.fps, " ",
-            config.bitrate_kbps, " kbit/s, up to ", config.max_viewers, " viewers");
+            config.bitrate_kbps, " kbit/s, up to ", config.max_viewers, " viewers",
+            design == Design::baseline_per_viewer ? " (baseline: one pipeline per viewer)" : "");
   g_main_loop_run(loop);
 
   hub.close_all();
   renderer.pause();
-  server.server.reset();  // flushes nothing more; joins the lws thread
+  server.server.reset();  // joins the lws thread
   outbox.attach(nullptr);
-  g_source_remove(bus_watch);
-  pipeline.stop();
+  if (bus_watch) g_source_remove(bus_watch);
+  if (media.pipeline) media.pipeline->stop();
   log::info("stopped");
   return exit_code;
 }
@@ -214,5 +280,8 @@ int main(int argc, char** argv) {
   }
   log::set_level(parsed.config->log_level);
   gst_init(nullptr, nullptr);
-  return app::run(*parsed.config);
+  const bool baseline = std::find(command_line.other_flags.begin(), command_line.other_flags.end(),
+                                  "--baseline") != command_line.other_flags.end();
+  return app::run(*parsed.config,
+                  baseline ? app::Design::baseline_per_viewer : app::Design::shared_encoder);
 }

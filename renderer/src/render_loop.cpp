@@ -120,8 +120,8 @@ bool RenderLoop::render_one(CubeRenderer& renderer, std::uint32_t frame_number,
   const bool read = drawn && renderer.read_back(slot.data);
   const std::int64_t t2 = monotonic_ns();
   target_.submit(slot, info, read);
-  times_.draw_us.store((t1 - t0) / 1000, std::memory_order_relaxed);
-  times_.read_back_us.store((t2 - t1) / 1000, std::memory_order_relaxed);
+  times_.draw_ms.add(static_cast<double>(t1 - t0) / 1e6);
+  times_.read_back_ms.add(static_cast<double>(t2 - t1) / 1e6);
   times_.frames.fetch_add(1, std::memory_order_relaxed);
   return read;
 }

@@ -31,6 +31,7 @@ namespace {
 struct PerSession {
   Connection* connection;  // WebSocket sessions
   const char* body;               // HTTP response being written
+  std::string* owned_body;        // when the body is made per request
   std::size_t body_size;
   std::size_t body_sent;
 };
@@ -42,6 +43,7 @@ const char* mime_type(std::string_view name) {
   if (ends(".html")) return "text/html; charset=utf-8";
   if (ends(".js") || ends(".mjs")) return "text/javascript; charset=utf-8";
   if (ends(".css")) return "text/css; charset=utf-8";
+  if (ends(".json")) return "application/json";
   if (ends(".svg")) return "image/svg+xml";
   if (ends(".png")) return "image/png";
   if (ends(".ico")) return "image/x-icon";
@@ -55,6 +57,8 @@ void lws_log_line(int level, const char* line) {
 }
 
 }  // namespace
+
+void release_body(PerSession* pss);
 
 // Messages waiting for a connection's next writeable callback.
 struct Outgoing {
@@ -105,6 +109,10 @@ int Server::Impl::callback(lws* wsi, lws_callback_reasons reason, void* user, vo
       return self->on_http(wsi, pss, static_cast<const char*>(in));
     case LWS_CALLBACK_HTTP_WRITEABLE:
       return self->on_http_writeable(wsi, pss);
+    case LWS_CALLBACK_CLOSED_HTTP:
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+      if (pss) release_body(pss);
+      return lws_callback_http_dummy(wsi, reason, user, in, len);
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
       // Only /ws upgrades. Origin is not restricted: the server keeps no
       // cookies or credentials, so a cross-site page gains nothing a direct
@@ -145,11 +153,25 @@ int Server::Impl::callback(lws* wsi, lws_callback_reasons reason, void* user, vo
   }
 }
 
+void release_body(PerSession* pss) {
+  delete pss->owned_body;
+  pss->owned_body = nullptr;
+  pss->body = nullptr;
+}
+
 int Server::Impl::on_http(lws* wsi, PerSession* pss, const char* uri) {
   std::string_view path = uri ? uri : "/";
   if (path == "/" || path.empty()) path = "/index.html";
   std::string name(path.substr(1));
-  auto body = settings.web_files ? settings.web_files->find(name) : std::nullopt;
+  std::optional<std::string_view> body;
+  if (name == "stats" && settings.stats_json) {
+    release_body(pss);
+    pss->owned_body = new std::string(settings.stats_json());
+    body = *pss->owned_body;
+    name = "stats.json";
+  } else if (settings.web_files) {
+    body = settings.web_files->find(name);
+  }
   if (!body || name.find("..") != std::string::npos) {
     if (lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, nullptr)) return -1;
     return lws_http_transaction_completed(wsi) ? -1 : 0;
@@ -185,7 +207,7 @@ int Server::Impl::on_http_writeable(lws* wsi, PerSession* pss) {
     lws_callback_on_writable(wsi);
     return 0;
   }
-  pss->body = nullptr;
+  release_body(pss);
   return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 

@@ -17,31 +17,62 @@ GstPadProbeReturn stamp_probe(GstPad*, GstPadProbeInfo*, gpointer slot) {
 
 struct StageProbe {
   std::atomic<std::int64_t>* started;
-  std::atomic<std::int64_t>* elapsed_us;
+  SampleWindow<>* elapsed_ms;
   std::atomic<std::uint64_t>* count;
 };
 
 GstPadProbeReturn elapsed_probe(GstPad*, GstPadProbeInfo*, gpointer data) {
   auto* p = static_cast<StageProbe*>(data);
   const std::int64_t started = p->started->load(std::memory_order_relaxed);
-  if (started > 0) p->elapsed_us->store((mono_ns() - started) / 1000, std::memory_order_relaxed);
+  if (started > 0) p->elapsed_ms->add(static_cast<double>(mono_ns() - started) / 1e6);
   if (p->count) p->count->fetch_add(1, std::memory_order_relaxed);
   return GST_PAD_PROBE_OK;
 }
 
 void delete_stage_probe(gpointer data) { delete static_cast<StageProbe*>(data); }
 
-void add_timing(GstElement* element, std::atomic<std::int64_t>* started,
-                std::atomic<std::int64_t>* elapsed_us, std::atomic<std::uint64_t>* count) {
+void add_timing(GstElement* element, std::atomic<std::int64_t>* started, SampleWindow<>* elapsed_ms,
+                std::atomic<std::uint64_t>* count) {
   auto sink = PadRef::adopt(gst_element_get_static_pad(element, "sink"));
   auto src = PadRef::adopt(gst_element_get_static_pad(element, "src"));
   if (!sink || !src) return;
   gst_pad_add_probe(sink.get(), GST_PAD_PROBE_TYPE_BUFFER, stamp_probe, started, nullptr);
   gst_pad_add_probe(src.get(), GST_PAD_PROBE_TYPE_BUFFER, elapsed_probe,
-                    new StageProbe{started, elapsed_us, count}, delete_stage_probe);
+                    new StageProbe{started, elapsed_ms, count}, delete_stage_probe);
 }
 
 }  // namespace
+
+AgeProbe::AgeProbe(GstElement* pipeline, SampleWindow<>* window) : pipeline_(pipeline), window_(window) {}
+
+void AgeProbe::attach(GstPad* pad, AgeProbe* probe) {
+  gst_pad_add_probe(
+      pad, static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+      [](GstPad* pad, GstPadProbeInfo* info, gpointer data) {
+        auto* self = static_cast<AgeProbe*>(data);
+        GstBuffer* buffer = nullptr;
+        if (info->type & GST_PAD_PROBE_TYPE_BUFFER)
+          buffer = GST_PAD_PROBE_INFO_BUFFER(info);
+        else if (GstBufferList* list = GST_PAD_PROBE_INFO_BUFFER_LIST(info))
+          buffer = gst_buffer_list_length(list) ? gst_buffer_list_get(list, 0) : nullptr;
+        if (!buffer || !GST_BUFFER_PTS_IS_VALID(buffer)) return GST_PAD_PROBE_OK;
+        // Encoders shift timestamps (and their segment) by an offset: the
+        // running time, not the PTS, is what maps back to the capture time.
+        GstEvent* event = gst_pad_get_sticky_event(pad, GST_EVENT_SEGMENT, 0);
+        if (!event) return GST_PAD_PROBE_OK;
+        const GstSegment* segment = nullptr;
+        gst_event_parse_segment(event, &segment);
+        const GstClockTime running =
+            gst_segment_to_running_time(segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buffer));
+        gst_event_unref(event);
+        if (!GST_CLOCK_TIME_IS_VALID(running)) return GST_PAD_PROBE_OK;
+        const auto capture =
+            static_cast<std::int64_t>(running + gst_element_get_base_time(self->pipeline_));
+        self->window_->add(static_cast<double>(mono_ns() - capture) / 1e6);
+        return GST_PAD_PROBE_OK;
+      },
+      probe, [](gpointer data) { delete static_cast<AgeProbe*>(data); });
+}
 
 VideoPipeline::Result VideoPipeline::create(const PipelineSettings& settings) {
   std::unique_ptr<VideoPipeline> p(new VideoPipeline(settings));
@@ -123,8 +154,10 @@ std::string VideoPipeline::build() {
 }
 
 void VideoPipeline::install_stage_probes() {
-  if (convert_) add_timing(convert_.get(), &convert_in_ns_, &times_.convert_us, nullptr);
-  add_timing(encoder_.get(), &encode_in_ns_, &times_.encode_us, &times_.frames_encoded);
+  if (convert_) add_timing(convert_.get(), &convert_in_ns_, &times_.convert_ms, nullptr);
+  add_timing(encoder_.get(), &encode_in_ns_, &times_.encode_ms, &times_.frames_encoded);
+  auto encoded = PadRef::adopt(gst_element_get_static_pad(encoder_.get(), "src"));
+  AgeProbe::attach(encoded.get(), new AgeProbe(pipeline_.get(), &times_.render_to_encoded_ms));
 }
 
 std::string VideoPipeline::start() {
@@ -137,6 +170,26 @@ std::string VideoPipeline::start() {
 void VideoPipeline::stop() {
   playing_.store(false);
   if (pipeline_) gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
+}
+
+void VideoPipeline::watch_send_latency(GstElement* webrtcbin) {
+  watch_network_sinks(webrtcbin, pipeline_.get(), &times_.render_to_send_ms);
+}
+
+void watch_network_sinks(GstElement* webrtcbin, GstElement* pipeline, SampleWindow<>* window) {
+  GstIterator* it = gst_bin_iterate_recurse(GST_BIN(webrtcbin));
+  GValue item = G_VALUE_INIT;
+  while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+    auto* element = GST_ELEMENT(g_value_get_object(&item));
+    GstElementFactory* factory = gst_element_get_factory(element);
+    if (factory && g_strcmp0(GST_OBJECT_NAME(factory), "nicesink") == 0) {
+      auto sink = PadRef::adopt(gst_element_get_static_pad(element, "sink"));
+      if (sink) AgeProbe::attach(sink.get(), new AgeProbe(pipeline, window));
+    }
+    g_value_reset(&item);
+  }
+  g_value_unset(&item);
+  gst_iterator_free(it);
 }
 
 void VideoPipeline::request_keyframe() {

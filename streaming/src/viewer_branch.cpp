@@ -61,14 +61,50 @@ std::unique_ptr<ViewerBranch> ViewerBranch::create(const std::string& name,
   return branch;
 }
 
+Sender build_sender(GstBin* bin, const OfferSummary& offer, const IceSettings& ice,
+                    std::string& error) {
+  auto payloader = make_element("rtph264pay");
+  auto webrtcbin = make_element("webrtcbin");
+  if (!payloader || !webrtcbin) {
+    error = "cannot create rtph264pay and webrtcbin";
+    return {};
+  }
+  g_object_set(payloader.get(), "pt", static_cast<guint>(offer.h264_payload_type),
+               "config-interval", -1, "mtu", 1200u, nullptr);
+  gst_util_set_object_arg(G_OBJECT(payloader.get()), "aggregate-mode", "zero-latency");
+  gst_util_set_object_arg(G_OBJECT(webrtcbin.get()), "bundle-policy", "max-bundle");
+  if (!ice.stun_server.empty())
+    g_object_set(webrtcbin.get(), "stun-server", ice.stun_server.c_str(), nullptr);
+  if (!ice.turn_uri.empty())
+    g_object_set(webrtcbin.get(), "turn-server", ice.turn_uri.c_str(), nullptr);
+  restrict_ice_addresses(webrtcbin.get(), ice.ice_addresses);
+
+  gst_bin_add_many(bin, payloader.get(), webrtcbin.get(), nullptr);
+  if (!gst_element_link_pads(payloader.get(), "src", webrtcbin.get(), "sink_%u")) {
+    error = "cannot link the payloader to webrtcbin";
+    return {};
+  }
+  // The sink pad link made transceiver 0; answer only from it, with the
+  // browser's own payload number.
+  GstWebRTCRTPTransceiver* transceiver = nullptr;
+  g_signal_emit_by_name(webrtcbin.get(), "get-transceiver", 0, &transceiver);
+  if (!transceiver) {
+    error = "webrtcbin made no transceiver";
+    return {};
+  }
+  auto prefs = codec_preferences(offer.h264_payload_type);
+  g_object_set(transceiver, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY,
+               "codec-preferences", prefs.get(), nullptr);
+  gst_object_unref(transceiver);
+  return {payloader.get(), webrtcbin.get()};
+}
+
 bool ViewerBranch::build(const std::string& name, const OfferSummary& offer,
                          const IceSettings& ice, std::string& error) {
   bin_ = ElementRef::ref_sink(gst_bin_new(name.c_str()));
   queue_ = make_element("queue");
-  payloader_ = make_element("rtph264pay");
-  webrtcbin_ = make_element("webrtcbin");
-  if (!bin_ || !queue_ || !payloader_ || !webrtcbin_) {
-    error = "cannot create the viewer's elements";
+  if (!bin_ || !queue_) {
+    error = "cannot create the viewer's queue";
     return false;
   }
   // Leaky and small: a stalled viewer loses its own frames and never blocks
@@ -76,39 +112,18 @@ bool ViewerBranch::build(const std::string& name, const OfferSummary& offer,
   g_object_set(queue_.get(), "max-size-buffers", 4u, "max-size-bytes", 0u, "max-size-time",
                static_cast<guint64>(0), nullptr);
   gst_util_set_object_arg(G_OBJECT(queue_.get()), "leaky", "downstream");
-  g_object_set(payloader_.get(), "pt", static_cast<guint>(offer.h264_payload_type),
-               "config-interval", -1, "mtu", 1200u, nullptr);
-  gst_util_set_object_arg(G_OBJECT(payloader_.get()), "aggregate-mode", "zero-latency");
-  gst_util_set_object_arg(G_OBJECT(webrtcbin_.get()), "bundle-policy", "max-bundle");
-  if (!ice.stun_server.empty())
-    g_object_set(webrtcbin_.get(), "stun-server", ice.stun_server.c_str(), nullptr);
-  if (!ice.turn_uri.empty())
-    g_object_set(webrtcbin_.get(), "turn-server", ice.turn_uri.c_str(), nullptr);
-  restrict_ice_addresses(webrtcbin_.get(), ice.ice_addresses);
-
-  gst_bin_add_many(GST_BIN(bin_.get()), queue_.get(), payloader_.get(), webrtcbin_.get(), nullptr);
-  if (!gst_element_link(queue_.get(), payloader_.get()) ||
-      !gst_element_link_pads(payloader_.get(), "src", webrtcbin_.get(), "sink_%u")) {
-    error = "cannot link the viewer's branch";
+  gst_bin_add(GST_BIN(bin_.get()), queue_.get());
+  const Sender sender = build_sender(GST_BIN(bin_.get()), offer, ice, error);
+  if (!sender.webrtcbin) return false;
+  webrtcbin_ = ElementRef::adopt(GST_ELEMENT(gst_object_ref(sender.webrtcbin)));
+  if (!gst_element_link(queue_.get(), sender.payloader)) {
+    error = "cannot link the viewer's queue";
     return false;
   }
   auto queue_sink = PadRef::adopt(gst_element_get_static_pad(queue_.get(), "sink"));
   gst_pad_add_probe(queue_sink.get(), GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM, answer_serialized_queries,
                     nullptr, nullptr);
   gst_element_add_pad(bin_.get(), gst_ghost_pad_new("sink", queue_sink.get()));
-
-  // The sink pad link made transceiver 0; answer only from it, with the
-  // browser's own payload number.
-  GstWebRTCRTPTransceiver* transceiver = nullptr;
-  g_signal_emit_by_name(webrtcbin_.get(), "get-transceiver", 0, &transceiver);
-  if (!transceiver) {
-    error = "webrtcbin made no transceiver";
-    return false;
-  }
-  auto prefs = codec_preferences(offer.h264_payload_type);
-  g_object_set(transceiver, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY,
-               "codec-preferences", prefs.get(), nullptr);
-  gst_object_unref(transceiver);
   return true;
 }
 

@@ -8,14 +8,14 @@ namespace cs::streaming {
 
 struct ViewerHub::Viewer {
   Negotiation negotiation;
-  std::unique_ptr<ViewerBranch> branch;
+  std::unique_ptr<ViewerMedia> media;
   guint timeout_source = 0;
   std::vector<gulong> signal_handlers;
 
   ~Viewer() {
     if (timeout_source) g_source_remove(timeout_source);
-    if (branch)
-      for (gulong h : signal_handlers) g_signal_handler_disconnect(branch->webrtcbin(), h);
+    if (media)
+      for (gulong h : signal_handlers) g_signal_handler_disconnect(media->webrtcbin(), h);
   }
 };
 
@@ -59,9 +59,9 @@ const char* connection_state_name(int state) {
 
 }  // namespace
 
-ViewerHub::ViewerHub(const HubSettings& settings, VideoPipeline& pipeline, ViewerOutbox& outbox,
+ViewerHub::ViewerHub(const HubSettings& settings, MediaSource& media, ViewerOutbox& outbox,
                      std::function<void(bool)> on_activity)
-    : settings_(settings), pipeline_(pipeline), outbox_(outbox), on_activity_(std::move(on_activity)) {}
+    : settings_(settings), media_(media), outbox_(outbox), on_activity_(std::move(on_activity)) {}
 
 ViewerHub::~ViewerHub() { close_all(); }
 
@@ -129,9 +129,8 @@ void ViewerHub::on_offer(ViewerId id, const std::string& sdp) {
     return;
   }
   std::string error;
-  viewer->branch = ViewerBranch::create("viewer-" + std::to_string(next_name_++), *offer.summary,
-                                        settings_.ice, error);
-  if (!viewer->branch || !viewer->branch->attach(pipeline_.pipeline(), pipeline_.tee())) {
+  viewer->media = media_.add_viewer("viewer-" + std::to_string(next_name_++), *offer.summary, error);
+  if (!viewer->media) {
     log::error("viewer ", id, ": ", error.empty() ? "branch failed to start" : error);
     outbox_.send_error(id, "server could not set up the stream");
     remove(id, "branch failed");
@@ -164,7 +163,7 @@ void ViewerHub::on_offer(ViewerId id, const std::string& sdp) {
         });
       },
       new Ticket{this, id}, [](gpointer data) { delete static_cast<Ticket*>(data); });
-  g_signal_emit_by_name(viewer->branch->webrtcbin(), "set-remote-description", description,
+  g_signal_emit_by_name(viewer->media->webrtcbin(), "set-remote-description", description,
                         promise);
   gst_promise_unref(promise);
   gst_webrtc_session_description_free(description);
@@ -172,7 +171,7 @@ void ViewerHub::on_offer(ViewerId id, const std::string& sdp) {
 
 void ViewerHub::on_remote_description_set(ViewerId id) {
   Viewer* viewer = find(id);
-  if (!viewer || !viewer->branch) return;
+  if (!viewer || !viewer->media) return;
   GstPromise* promise = gst_promise_new_with_change_func(
       [](GstPromise* p, gpointer data) {
         auto* t = static_cast<Ticket*>(data);
@@ -184,7 +183,7 @@ void ViewerHub::on_remote_description_set(ViewerId id) {
         post_to_main([hub, vid, answer] { hub->on_answer_created(vid, answer); });
       },
       new Ticket{this, id}, [](gpointer data) { delete static_cast<Ticket*>(data); });
-  g_signal_emit_by_name(viewer->branch->webrtcbin(), "create-answer", nullptr, promise);
+  g_signal_emit_by_name(viewer->media->webrtcbin(), "create-answer", nullptr, promise);
   gst_promise_unref(promise);
 }
 
@@ -192,7 +191,7 @@ void ViewerHub::on_answer_created(ViewerId id, GstWebRTCSessionDescription* answ
   std::unique_ptr<GstWebRTCSessionDescription, void (*)(GstWebRTCSessionDescription*)> owned(
       answer, gst_webrtc_session_description_free);
   Viewer* viewer = find(id);
-  if (!viewer || !viewer->branch) return;
+  if (!viewer || !viewer->media) return;
   if (!answer) {
     log::warn("viewer ", id, ": webrtcbin made no answer (codecs do not match?)");
     outbox_.send_error(id, "no answer could be made for this offer");
@@ -200,7 +199,7 @@ void ViewerHub::on_answer_created(ViewerId id, GstWebRTCSessionDescription* answ
     outbox_.close(id);
     return;
   }
-  g_signal_emit_by_name(viewer->branch->webrtcbin(), "set-local-description", answer, nullptr);
+  g_signal_emit_by_name(viewer->media->webrtcbin(), "set-local-description", answer, nullptr);
   gchar* text = gst_sdp_message_as_text(answer->sdp);
   outbox_.send_answer(id, text);
   g_free(text);
@@ -208,7 +207,7 @@ void ViewerHub::on_answer_created(ViewerId id, GstWebRTCSessionDescription* answ
 }
 
 void ViewerHub::apply_candidate(Viewer& viewer, const RemoteCandidate& c) {
-  g_signal_emit_by_name(viewer.branch->webrtcbin(), "add-ice-candidate", c.mline_index,
+  g_signal_emit_by_name(viewer.media->webrtcbin(), "add-ice-candidate", c.mline_index,
                         c.candidate.empty() ? nullptr : c.candidate.c_str());
 }
 
@@ -226,7 +225,7 @@ void ViewerHub::on_candidate(ViewerId id, unsigned mline_index, const std::strin
 }
 
 void ViewerHub::connect_signals(ViewerId id, Viewer& viewer) {
-  GstElement* webrtcbin = viewer.branch->webrtcbin();
+  GstElement* webrtcbin = viewer.media->webrtcbin();
   auto on_ice = +[](GstElement*, guint mline, gchar* candidate, gpointer data) {
     auto* t = static_cast<Ticket*>(data);
     ViewerHub* hub = t->hub;
@@ -261,7 +260,7 @@ void ViewerHub::on_connection_state(ViewerId id, int state) {
   if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED) {
     viewer->negotiation.on_connected();
     // Keyframes sent before DTLS is up are lost: ask for one now.
-    pipeline_.request_keyframe();
+    if (viewer->media) viewer->media->on_connected();
   } else if (state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED) {
     viewer->negotiation.on_failed();
     outbox_.send_error(id, "peer connection failed");
@@ -272,7 +271,7 @@ void ViewerHub::on_connection_state(ViewerId id, int state) {
 
 bool ViewerHub::on_element_error(GstObject* source, const std::string& message) {
   for (auto& [id, viewer] : viewers_) {
-    if (viewer->branch && viewer->branch->owns(source)) {
+    if (viewer->media && viewer->media->owns(source)) {
       const ViewerId victim = id;
       outbox_.send_error(victim, "stream error");
       remove(victim, "pipeline error: " + message);
@@ -290,10 +289,10 @@ void ViewerHub::remove(ViewerId id, const std::string& why) {
   if (it == viewers_.end()) return;
   std::unique_ptr<Viewer> viewer = std::move(it->second);
   viewers_.erase(it);
-  if (viewer->branch) {
-    for (gulong h : viewer->signal_handlers) g_signal_handler_disconnect(viewer->branch->webrtcbin(), h);
+  if (viewer->media) {
+    for (gulong h : viewer->signal_handlers) g_signal_handler_disconnect(viewer->media->webrtcbin(), h);
     viewer->signal_handlers.clear();
-    viewer->branch->detach();
+    viewer->media.reset();
   }
   log::info("viewer ", id, ": removed (", why, "), ", viewers_.size(), " left");
   update_activity();

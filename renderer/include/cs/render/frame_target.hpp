@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "cs/sample_window.hpp"
+
 namespace cs::render {
 
 struct FrameInfo {
@@ -29,11 +31,11 @@ class FrameTarget {
   virtual void submit(FrameSlot slot, const FrameInfo& info, bool ok) = 0;
 };
 
-// Per-stage durations of the last frame, in microseconds, readable from any
-// thread (relaxed: figures for metrics, not synchronisation).
+// Per-stage durations (ms) of recent frames and counters, readable from any
+// thread: figures for metrics, not synchronisation.
 struct StageTimes {
-  std::atomic<std::int64_t> draw_us{0};
-  std::atomic<std::int64_t> read_back_us{0};
+  SampleWindow<> draw_ms;
+  SampleWindow<> read_back_ms;
   std::atomic<std::uint64_t> frames{0};
   std::atomic<std::uint64_t> late_frames{0};  // deadlines missed, frames skipped
 };

@@ -28,6 +28,8 @@ struct ServerSettings {
   std::string host = "0.0.0.0";
   int port = 8080;
   const EmbeddedFiles* web_files = nullptr;  // "index.html", ...
+  // GET /stats: JSON made on the service thread; must be thread-safe.
+  std::function<std::string()> stats_json;
 };
 
 class Server {

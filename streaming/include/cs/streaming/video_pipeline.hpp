@@ -11,6 +11,7 @@
 #include <string>
 
 #include "cs/render/cube_renderer.hpp"
+#include "cs/sample_window.hpp"
 #include "cs/render/frame_target.hpp"
 #include "cs/streaming/encoder.hpp"
 #include "cs/streaming/gst_ref.hpp"
@@ -23,13 +24,30 @@ struct PipelineSettings {
   render::PixelFormat input_format = render::PixelFormat::i420;
 };
 
-// Per-frame figures the pipeline measures itself (microseconds, last frame).
+// Figures the pipeline measures itself (ms, recent frames), any thread.
 struct PipelineTimes {
-  std::atomic<std::int64_t> convert_us{0};
-  std::atomic<std::int64_t> encode_us{0};
+  SampleWindow<> convert_ms;  // CPU colour conversion (RGBA input only)
+  SampleWindow<> encode_ms;
+  SampleWindow<> render_to_encoded_ms;  // capture time → encoder output
+  SampleWindow<> render_to_send_ms;     // capture time → packet handed to the network
   std::atomic<std::uint64_t> frames_in{0};
   std::atomic<std::uint64_t> frames_encoded{0};
 };
+
+// Records, per buffer passing a pad, how long ago its frame was captured
+// (PTS + base time against the monotonic clock). Owned by the probe.
+class AgeProbe {
+ public:
+  AgeProbe(GstElement* pipeline, SampleWindow<>* window);
+  static void attach(GstPad* pad, AgeProbe* probe);
+
+ private:
+  GstElement* pipeline_;
+  SampleWindow<>* window_;
+};
+
+// Measures capture → network time at every nicesink inside `webrtcbin`.
+void watch_network_sinks(GstElement* webrtcbin, GstElement* pipeline, SampleWindow<>* window);
 
 class VideoPipeline final : public render::FrameTarget {
  public:
@@ -53,6 +71,8 @@ class VideoPipeline final : public render::FrameTarget {
   // Asks the shared encoder for an IDR with SPS/PPS (throttled by the
   // encoder's min-force-key-unit-interval).
   void request_keyframe();
+  // Adds capture → network timing to a connected viewer's webrtcbin.
+  void watch_send_latency(GstElement* webrtcbin);
 
   // FrameTarget (render thread).
   render::FrameSlot acquire(std::size_t bytes) override;

@@ -17,6 +17,16 @@ struct IceSettings {
   std::vector<std::string> ice_addresses;  // empty: all interfaces
 };
 
+// Fills `bin` with rtph264pay (the offer's payload type) → webrtcbin, with
+// the transceiver set up so that webrtcbin answers with that payload.
+// Returns the payloader and webrtcbin (owned by the bin), or sets `error`.
+struct Sender {
+  GstElement* payloader = nullptr;
+  GstElement* webrtcbin = nullptr;
+};
+Sender build_sender(GstBin* bin, const OfferSummary& offer, const IceSettings& ice,
+                    std::string& error);
+
 class ViewerBranch {
  public:
   // Builds the bin for this offer and configures the transceiver so that
@@ -46,7 +56,6 @@ class ViewerBranch {
 
   ElementRef bin_;
   ElementRef queue_;
-  ElementRef payloader_;
   ElementRef webrtcbin_;
   GstElement* pipeline_ = nullptr;  // borrowed while attached
   GstElement* tee_ = nullptr;

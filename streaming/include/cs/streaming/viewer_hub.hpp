@@ -12,8 +12,7 @@
 #include <gst/webrtc/webrtc.h>
 
 #include "cs/streaming/negotiation.hpp"
-#include "cs/streaming/video_pipeline.hpp"
-#include "cs/streaming/viewer_branch.hpp"
+#include "cs/streaming/viewer_media.hpp"
 
 namespace cs::streaming {
 
@@ -31,7 +30,6 @@ class ViewerOutbox {
 };
 
 struct HubSettings {
-  IceSettings ice;
   int max_viewers = 32;
   int negotiation_timeout_s = 30;
 };
@@ -40,7 +38,7 @@ class ViewerHub {
  public:
   // `on_activity(true)` when the first viewer arrives, `(false)` when the
   // last one leaves: the app starts and stops rendering on it.
-  ViewerHub(const HubSettings& settings, VideoPipeline& pipeline, ViewerOutbox& outbox,
+  ViewerHub(const HubSettings& settings, MediaSource& media, ViewerOutbox& outbox,
             std::function<void(bool active)> on_activity);
   ~ViewerHub();
 
@@ -69,7 +67,7 @@ class ViewerHub {
   void update_activity();
 
   HubSettings settings_;
-  VideoPipeline& pipeline_;
+  MediaSource& media_;
   ViewerOutbox& outbox_;
   std::function<void(bool)> on_activity_;
   std::map<ViewerId, std::unique_ptr<Viewer>> viewers_;

@@ -1,0 +1,33 @@
+#pragma once
+// The sending side of one viewer, as the negotiation sees it: a webrtcbin
+// that is already wired to the video. Two designs provide it: the shared
+// encoder's tee branch (the product) and a whole pipeline per viewer (the
+// seed design, kept as the benchmark's baseline). Main loop only.
+#include <gst/gst.h>
+
+#include <memory>
+#include <string>
+
+#include "cs/streaming/offer.hpp"
+
+namespace cs::streaming {
+
+class ViewerMedia {
+ public:
+  virtual ~ViewerMedia() = default;  // unlinks and stops everything it made
+  virtual GstElement* webrtcbin() const = 0;
+  // A bus message's source belongs to this viewer.
+  virtual bool owns(GstObject* object) const = 0;
+  // ICE and DTLS are up: the first keyframe can now arrive.
+  virtual void on_connected() = 0;
+};
+
+class MediaSource {
+ public:
+  virtual ~MediaSource() = default;
+  virtual std::unique_ptr<ViewerMedia> add_viewer(const std::string& name,
+                                                  const OfferSummary& offer,
+                                                  std::string& error) = 0;
+};
+
+}  // namespace cs::streaming
