@@ -133,7 +133,7 @@ struct Media {
   std::unique_ptr<streaming::MediaSource> source;
   const streaming::PipelineTimes* times = nullptr;
   render::FrameTarget* target = nullptr;
-  render::PixelFormat format = render::PixelFormat::i420;
+  render::PixelFormat format = render::PixelFormat::nv12;
 };
 
 std::string make_media(Design design, const Config& config, const std::string& encoder,

@@ -121,8 +121,8 @@ std::string CubeRenderer::take_gl_error() {
 }
 
 CubeRenderer::Result CubeRenderer::create(const RenderSettings& settings) {
-  if (settings.format == PixelFormat::i420 && (settings.width % 8 != 0 || settings.height % 4 != 0))
-    return {nullptr, "I420 read-back needs a width divisible by 8 and a height divisible by 4"};
+  if (settings.format == PixelFormat::nv12 && (settings.width % 4 != 0 || settings.height % 2 != 0))
+    return {nullptr, "NV12 read-back needs a width divisible by 4 and an even height"};
   std::unique_ptr<CubeRenderer> r(new CubeRenderer(settings));
   std::string error;
   if (!r->init(error)) return {nullptr, error};
@@ -131,12 +131,44 @@ CubeRenderer::Result CubeRenderer::create(const RenderSettings& settings) {
 
 CubeRenderer::~CubeRenderer() = default;
 
+bool CubeRenderer::make_target(Target& t, GLenum internal_format, GLenum read_format, int width,
+                               int height, std::string& error) {
+  t.width = width;
+  t.height = height;
+  t.read_format = read_format;
+  t.colour = GlTexture(gen(glGenTextures));
+  glBindTexture(GL_TEXTURE_2D, t.colour.get());
+  glTexStorage2D(GL_TEXTURE_2D, 1, internal_format, width, height);
+  glBindTexture(GL_TEXTURE_2D, 0);
+  t.depth = GlRenderbuffer(gen(glGenRenderbuffers));
+  glBindRenderbuffer(GL_RENDERBUFFER, t.depth.get());
+  glRenderbufferStorage(GL_RENDERBUFFER, GL_DEPTH_COMPONENT24, width, height);
+  t.fbo = GlFramebuffer(gen(glGenFramebuffers));
+  glBindFramebuffer(GL_FRAMEBUFFER, t.fbo.get());
+  glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D, t.colour.get(), 0);
+  glFramebufferRenderbuffer(GL_FRAMEBUFFER, GL_DEPTH_ATTACHMENT, GL_RENDERBUFFER, t.depth.get());
+  if (!complete(GL_FRAMEBUFFER, error, "offscreen")) return false;
+  if (read_format != GL_RGBA) {
+    // GLES guarantees only RGBA read-back; R8/RG8 need the implementation's
+    // own read format to match.
+    GLint format = 0, type = 0;
+    glGetIntegerv(GL_IMPLEMENTATION_COLOR_READ_FORMAT, &format);
+    glGetIntegerv(GL_IMPLEMENTATION_COLOR_READ_TYPE, &type);
+    if (static_cast<GLenum>(format) != read_format || type != GL_UNSIGNED_BYTE) {
+      error = "this GL cannot read back single- and two-channel targets (use RGBA)";
+      return false;
+    }
+  }
+  return true;
+}
+
 bool CubeRenderer::init(std::string& error) {
   cube_program_ = link("cube.vert", "cube.frag", error);
   if (!cube_program_.get()) return false;
   u_model_ = glGetUniformLocation(cube_program_.get(), "u_model");
   u_view_projection_ = glGetUniformLocation(cube_program_.get(), "u_view_projection");
   u_light_ = glGetUniformLocation(cube_program_.get(), "u_light_direction");
+  u_output_ = glGetUniformLocation(cube_program_.get(), "u_output");
 
   const auto vertices = cube_vertices();
   cube_vao_ = GlVertexArray(gen(glGenVertexArrays));
@@ -154,39 +186,14 @@ bool CubeRenderer::init(std::string& error) {
   glBindVertexArray(0);
 
   const int w = settings_.width, h = settings_.height;
-  scene_texture_ = GlTexture(gen(glGenTextures));
-  glBindTexture(GL_TEXTURE_2D, scene_texture_.get());
-  glTexStorage2D(GL_TEXTURE_2D, 1, GL_RGBA8, w, h);
-  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
-  glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
-  depth_buffer_ = GlRenderbuffer(gen(glGenRenderbuffers));
-  glBindRenderbuffer(GL_RENDERBUFFER, depth_buffer_.get());
-  glRenderbufferStorage(GL_RENDERBUFFER, GL_DEPTH_COMPONENT24, w, h);
-  scene_fbo_ = GlFramebuffer(gen(glGenFramebuffers));
-  glBindFramebuffer(GL_FRAMEBUFFER, scene_fbo_.get());
-  glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D,
-                         scene_texture_.get(), 0);
-  glFramebufferRenderbuffer(GL_FRAMEBUFFER, GL_DEPTH_ATTACHMENT, GL_RENDERBUFFER,
-                            depth_buffer_.get());
-  if (!complete(GL_FRAMEBUFFER, error, "scene")) return false;
-
-  if (settings_.format == PixelFormat::i420) {
-    convert_program_ = link("fullscreen.vert", "rgba_to_i420.frag", error);
-    if (!convert_program_.get()) return false;
-    u_scene_ = glGetUniformLocation(convert_program_.get(), "u_scene");
-    u_size_ = glGetUniformLocation(convert_program_.get(), "u_size");
-    empty_vao_ = GlVertexArray(gen(glGenVertexArrays));
-    i420_texture_ = GlTexture(gen(glGenTextures));
-    glBindTexture(GL_TEXTURE_2D, i420_texture_.get());
-    glTexStorage2D(GL_TEXTURE_2D, 1, GL_RGBA8, w / 4, h * 3 / 2);
-    i420_fbo_ = GlFramebuffer(gen(glGenFramebuffers));
-    glBindFramebuffer(GL_FRAMEBUFFER, i420_fbo_.get());
-    glFramebufferTexture2D(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_TEXTURE_2D,
-                           i420_texture_.get(), 0);
-    if (!complete(GL_FRAMEBUFFER, error, "I420")) return false;
+  if (settings_.format == PixelFormat::rgba) {
+    if (!make_target(main_, GL_RGBA8, GL_RGBA, w, h, error)) return false;
+  } else {
+    if (!make_target(main_, GL_R8, GL_RED, w, h, error)) return false;
+    if (!make_target(chroma_, GL_RG8, GL_RG, w / 2, h / 2, error)) return false;
   }
-  glBindTexture(GL_TEXTURE_2D, 0);
-  glPixelStorei(GL_PACK_ALIGNMENT, 4);
+  // Rows of R8 and RG8 targets are not 4-byte multiples at every size.
+  glPixelStorei(GL_PACK_ALIGNMENT, 1);
   if (auto e = take_gl_error(); !e.empty()) {
     error = "GL set-up failed: " + e;
     return false;
@@ -194,7 +201,22 @@ bool CubeRenderer::init(std::string& error) {
   return true;
 }
 
-void CubeRenderer::draw_cube(double t) {
+namespace {
+// The background colour in each output form (BT.601 limited range).
+void clear_colour(int output) {
+  const float r = 0.08f, g = 0.09f, b = 0.12f;
+  if (output == 1) {
+    glClearColor(0.257f * r + 0.504f * g + 0.098f * b + 16.0f / 255.0f, 0, 0, 1);
+  } else if (output == 2) {
+    glClearColor(-0.148f * r - 0.291f * g + 0.439f * b + 128.0f / 255.0f,
+                 0.439f * r - 0.368f * g - 0.071f * b + 128.0f / 255.0f, 0, 1);
+  } else {
+    glClearColor(r, g, b, 1.0f);
+  }
+}
+}  // namespace
+
+void CubeRenderer::draw_pass(const Target& target, Output output, double t) {
   const float aspect = static_cast<float>(settings_.width) / static_cast<float>(settings_.height);
   // The y flip makes glReadPixels' bottom-up rows come out top-down: the
   // image is upright in memory with no row copy.
@@ -207,14 +229,16 @@ void CubeRenderer::draw_cube(double t) {
   model = glm::rotate(model, angle * 0.55f, glm::vec3(1, 0, 0));
   const glm::vec3 light = glm::normalize(glm::vec3(-0.4f, -0.6f, -1.0f));
 
-  glViewport(0, 0, settings_.width, settings_.height);
+  glBindFramebuffer(GL_FRAMEBUFFER, target.fbo.get());
+  glViewport(0, 0, target.width, target.height);
   glEnable(GL_DEPTH_TEST);
-  glClearColor(0.08f, 0.09f, 0.12f, 1.0f);
+  clear_colour(static_cast<int>(output));
   glClear(GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT);
   glUseProgram(cube_program_.get());
   glUniformMatrix4fv(u_model_, 1, GL_FALSE, glm::value_ptr(model));
   glUniformMatrix4fv(u_view_projection_, 1, GL_FALSE, glm::value_ptr(view_projection));
   glUniform3fv(u_light_, 1, glm::value_ptr(light));
+  glUniform1i(u_output_, static_cast<int>(output));
   glBindVertexArray(cube_vao_.get());
   glDrawArrays(GL_TRIANGLES, 0, 36);
   glBindVertexArray(0);
@@ -222,55 +246,56 @@ void CubeRenderer::draw_cube(double t) {
 }
 
 // Scissored clears: 64 tiny rectangles, cheaper than another draw call setup.
-// GL row 0 is the image's top row (see the flip in draw_cube).
-void CubeRenderer::draw_timecode(timecode::Stamp stamp) {
+// GL row 0 is the image's top row (see the flip in draw_pass). In the chroma
+// plane the whole strip is neutral grey: the blocks are white or black.
+void CubeRenderer::draw_timecode(const Target& target, Output output, timecode::Stamp stamp) {
   const auto g = timecode::Geometry::for_frame(settings_.width, settings_.height);
+  const bool half = output == Output::chroma;
+  const int strip_height = g.row_height * timecode::kRows;
+  glBindFramebuffer(GL_FRAMEBUFFER, target.fbo.get());
   glEnable(GL_SCISSOR_TEST);
-  glScissor(0, 0, settings_.width, g.row_height * timecode::kRows);
-  glClearColor(0, 0, 0, 1);
+  glScissor(0, 0, target.width, half ? (strip_height + 1) / 2 : strip_height);
+  const float black = output == Output::luma ? 16.0f / 255.0f : 0.0f;
+  const float white = output == Output::luma ? 235.0f / 255.0f : 1.0f;
+  if (half)
+    glClearColor(128.0f / 255.0f, 128.0f / 255.0f, 0, 1);
+  else
+    glClearColor(black, black, black, 1);
   glClear(GL_COLOR_BUFFER_BIT);
-  glClearColor(1, 1, 1, 1);
-  const std::uint32_t rows[timecode::kRows] = {stamp.render_ms, stamp.frame_number};
-  for (int row = 0; row < timecode::kRows; ++row) {
-    for (int i = 0; i < timecode::kBits; ++i) {
-      if (!timecode::bit_at(rows[row], i)) continue;
-      glScissor(i * g.block_width, row * g.row_height, g.block_width, g.row_height);
-      glClear(GL_COLOR_BUFFER_BIT);
+  if (!half) {
+    glClearColor(white, white, white, 1);
+    const std::uint32_t rows[timecode::kRows] = {stamp.render_ms, stamp.frame_number};
+    for (int row = 0; row < timecode::kRows; ++row) {
+      for (int i = 0; i < timecode::kBits; ++i) {
+        if (!timecode::bit_at(rows[row], i)) continue;
+        glScissor(i * g.block_width, row * g.row_height, g.block_width, g.row_height);
+        glClear(GL_COLOR_BUFFER_BIT);
+      }
     }
   }
   glDisable(GL_SCISSOR_TEST);
 }
 
-void CubeRenderer::convert_to_i420() {
-  glBindFramebuffer(GL_FRAMEBUFFER, i420_fbo_.get());
-  glViewport(0, 0, settings_.width / 4, settings_.height * 3 / 2);
-  glUseProgram(convert_program_.get());
-  glActiveTexture(GL_TEXTURE0);
-  glBindTexture(GL_TEXTURE_2D, scene_texture_.get());
-  glUniform1i(u_scene_, 0);
-  glUniform2i(u_size_, settings_.width, settings_.height);
-  glBindVertexArray(empty_vao_.get());
-  glDrawArrays(GL_TRIANGLES, 0, 3);
-  glBindVertexArray(0);
-  glBindTexture(GL_TEXTURE_2D, 0);
-}
-
 bool CubeRenderer::draw(double scene_seconds, timecode::Stamp stamp) {
-  glBindFramebuffer(GL_FRAMEBUFFER, scene_fbo_.get());
-  draw_cube(scene_seconds);
-  if (settings_.timecode) draw_timecode(stamp);
-  if (settings_.format == PixelFormat::i420) convert_to_i420();
+  if (settings_.format == PixelFormat::rgba) {
+    draw_pass(main_, Output::rgb, scene_seconds);
+    if (settings_.timecode) draw_timecode(main_, Output::rgb, stamp);
+  } else {
+    draw_pass(main_, Output::luma, scene_seconds);
+    if (settings_.timecode) draw_timecode(main_, Output::luma, stamp);
+    draw_pass(chroma_, Output::chroma, scene_seconds);
+    if (settings_.timecode) draw_timecode(chroma_, Output::chroma, stamp);
+  }
   return take_gl_error().empty();
 }
 
 bool CubeRenderer::read_back(std::uint8_t* out) {
-  if (settings_.format == PixelFormat::i420) {
-    glBindFramebuffer(GL_READ_FRAMEBUFFER, i420_fbo_.get());
-    glReadPixels(0, 0, settings_.width / 4, settings_.height * 3 / 2, GL_RGBA, GL_UNSIGNED_BYTE,
-                 out);
-  } else {
-    glBindFramebuffer(GL_READ_FRAMEBUFFER, scene_fbo_.get());
-    glReadPixels(0, 0, settings_.width, settings_.height, GL_RGBA, GL_UNSIGNED_BYTE, out);
+  glBindFramebuffer(GL_READ_FRAMEBUFFER, main_.fbo.get());
+  glReadPixels(0, 0, main_.width, main_.height, main_.read_format, GL_UNSIGNED_BYTE, out);
+  if (settings_.format == PixelFormat::nv12) {
+    glBindFramebuffer(GL_READ_FRAMEBUFFER, chroma_.fbo.get());
+    glReadPixels(0, 0, chroma_.width, chroma_.height, GL_RG, GL_UNSIGNED_BYTE,
+                 out + static_cast<std::size_t>(main_.width) * main_.height);
   }
   return take_gl_error().empty();
 }

@@ -70,7 +70,7 @@ void RenderLoop::run() {
   if (!renderer.renderer) return;
   log::info("renderer: ", egl.context->description(), ", ", settings_.render.width, "x",
             settings_.render.height, " ",
-            settings_.render.format == PixelFormat::i420 ? "I420" : "RGBA", " read-back");
+            settings_.render.format == PixelFormat::nv12 ? "NV12" : "RGBA", " read-back");
 
   for (;;) {
     {

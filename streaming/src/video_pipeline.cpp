@@ -89,7 +89,7 @@ std::string VideoPipeline::build() {
   const auto& e = settings_.encoder;
   pipeline_ = ElementRef::ref_sink(gst_pipeline_new("cube-streamer"));
   appsrc_ = make_element("appsrc", "frames");
-  auto capsfilter = make_element("capsfilter", "to-i420");
+  auto capsfilter = make_element("capsfilter", "encoder-input");
   encoder_ = make_encoder(settings_.encoder_factory, e);
   auto h264caps = make_element("capsfilter", "h264-caps");
   tee_ = make_element("tee", "fanout");
@@ -107,7 +107,7 @@ std::string VideoPipeline::build() {
   gst_pipeline_use_clock(GST_PIPELINE(pipeline_.get()), clock.get());
 
   std::unique_ptr<GstCaps, CapsDeleter> raw_caps(gst_caps_new_simple(
-      "video/x-raw", "format", G_TYPE_STRING, rgba ? "RGBA" : "I420", "width", G_TYPE_INT, e.width,
+      "video/x-raw", "format", G_TYPE_STRING, rgba ? "RGBA" : "NV12", "width", G_TYPE_INT, e.width,
       "height", G_TYPE_INT, e.height, "framerate", GST_TYPE_FRACTION, e.fps, 1, nullptr));
   if (!rgba) {
     // The GPU-side conversion writes BT.601 limited range.
@@ -118,8 +118,11 @@ std::string VideoPipeline::build() {
                "max-bytes", static_cast<guint64>(0), "max-time", static_cast<guint64>(0), nullptr);
   gst_util_set_object_arg(G_OBJECT(appsrc_.get()), "leaky-type", "downstream");
 
-  std::unique_ptr<GstCaps, CapsDeleter> i420(gst_caps_from_string("video/x-raw,format=I420"));
-  g_object_set(capsfilter.get(), "caps", i420.get(), nullptr);
+  // 4:2:0 into the encoder: x264 would otherwise take 4:4:4 from
+  // videoconvert, which constrained baseline refuses.
+  std::unique_ptr<GstCaps, CapsDeleter> yuv420(
+      gst_caps_from_string(rgba ? "video/x-raw,format=I420" : "video/x-raw,format=NV12"));
+  g_object_set(capsfilter.get(), "caps", yuv420.get(), nullptr);
   std::unique_ptr<GstCaps, CapsDeleter> h264(
       gst_caps_from_string(encoder_output_caps(settings_.encoder_factory).c_str()));
   g_object_set(h264caps.get(), "caps", h264.get(), nullptr);

@@ -63,11 +63,11 @@ TEST_CASE("RGBA: the cube is in the centre, upright strip decodes, frames differ
   CHECK(changed > 1000);
 }
 
-TEST_CASE("I420: luma plane carries the strip; chroma of the centre is coloured") {
+TEST_CASE("NV12: luma plane carries the strip; chroma of the centre is coloured") {
   auto egl = EglContext::create();
   REQUIRE_MESSAGE(egl.context, egl.error);
   const int w = 1280, h = 720;
-  auto made = CubeRenderer::create({w, h, true, PixelFormat::i420});
+  auto made = CubeRenderer::create({w, h, true, PixelFormat::nv12});
   REQUIRE_MESSAGE(made.renderer, made.error);
   auto frame = render_frame(*made.renderer, 2.0, {0xA5A5F00Fu, 7u});
   REQUIRE(frame.size() == static_cast<size_t>(w) * h * 3 / 2);
@@ -78,14 +78,18 @@ TEST_CASE("I420: luma plane carries the strip; chroma of the centre is coloured"
   // White strip blocks are near 235 (limited range), black near 16.
   const auto g = cs::timecode::Geometry::for_frame(w, h);
   CHECK(frame[static_cast<size_t>(g.row_height / 2) * w + g.block_width / 2] > 200);
-  const std::uint8_t* u = frame.data() + static_cast<size_t>(w) * h;
-  const std::uint8_t* v = u + static_cast<size_t>(w / 2) * (h / 2);
-  const size_t centre = static_cast<size_t>(h / 4) * (w / 2) + w / 4;
-  const int chroma = std::abs(u[centre] - 128) + std::abs(v[centre] - 128);
-  CHECK(chroma > 20);
-  // Background chroma is near neutral.
-  const size_t corner = static_cast<size_t>(h / 2 - 4) * (w / 2) + 4;
-  CHECK(std::abs(u[corner] - 128) + std::abs(v[corner] - 128) < 20);
+  // Interleaved UV at half resolution: (u, v) of chroma pixel (x, y) at
+  // row y * w + 2 * x.
+  const std::uint8_t* uv = frame.data() + static_cast<size_t>(w) * h;
+  auto chroma_at = [&](int x, int y) {
+    const std::uint8_t* p = uv + static_cast<size_t>(y) * w + 2 * x;
+    return std::abs(p[0] - 128) + std::abs(p[1] - 128);
+  };
+  CHECK(chroma_at(w / 4, h / 4) > 20);        // the cube
+  CHECK(chroma_at(4, h / 2 - 4) < 20);        // background: near neutral
+  CHECK(chroma_at(w / 4, 2) < 4);             // the strip: neutral
+  // Luma of the centre is the cube's, not the background's (about 26).
+  CHECK(frame[static_cast<size_t>(h / 2) * w + w / 2] > 50);
 }
 
 namespace {
@@ -110,7 +114,7 @@ struct CollectingTarget final : FrameTarget {
 
 TEST_CASE("render loop: runs only when resumed, numbers frames from 0, paces by the clock") {
   CollectingTarget target;
-  RenderLoop loop({{320, 240, true, PixelFormat::i420}, 30}, target);
+  RenderLoop loop({{320, 240, true, PixelFormat::nv12}, 30}, target);
   REQUIRE(loop.wait_ready().empty());
   std::this_thread::sleep_for(std::chrono::milliseconds(150));
   CHECK(target.count() == 0);  // paused: nothing rendered

@@ -14,14 +14,15 @@ namespace cs::render {
 
 enum class PixelFormat {
   rgba,  // 4 bytes a pixel
-  i420,  // planar 4:2:0, converted on the GPU side: 1.5 bytes a pixel
+  nv12,  // Y plane + interleaved UV at half resolution, drawn directly by
+         // the GPU side: 1.5 bytes a pixel and no CPU colour conversion
 };
 
 struct RenderSettings {
   int width = 1280;
   int height = 720;
   bool timecode = true;
-  PixelFormat format = PixelFormat::i420;
+  PixelFormat format = PixelFormat::nv12;
 };
 
 std::size_t frame_bytes(const RenderSettings& settings);
@@ -45,25 +46,30 @@ class CubeRenderer {
   static std::string take_gl_error();
 
  private:
+  // One offscreen colour target with its depth buffer.
+  struct Target {
+    GlTexture colour;
+    GlRenderbuffer depth;
+    GlFramebuffer fbo;
+    int width = 0, height = 0;
+    GLenum read_format = GL_RGBA;  // what glReadPixels gives for it
+  };
+  enum class Output { rgb = 0, luma = 1, chroma = 2 };
+
   explicit CubeRenderer(const RenderSettings& settings) : settings_(settings) {}
   bool init(std::string& error);
-  void draw_cube(double scene_seconds);
-  void draw_timecode(timecode::Stamp stamp);
-  void convert_to_i420();
+  bool make_target(Target& target, GLenum internal_format, GLenum read_format, int width,
+                   int height, std::string& error);
+  void draw_pass(const Target& target, Output output, double scene_seconds);
+  void draw_timecode(const Target& target, Output output, timecode::Stamp stamp);
 
   RenderSettings settings_;
   GlProgram cube_program_;
-  GlProgram convert_program_;
   GlVertexArray cube_vao_;
-  GlVertexArray empty_vao_;
   GlBuffer cube_vbo_;
-  GlTexture scene_texture_;
-  GlRenderbuffer depth_buffer_;
-  GlFramebuffer scene_fbo_;
-  GlTexture i420_texture_;
-  GlFramebuffer i420_fbo_;
-  GLint u_model_ = -1, u_view_projection_ = -1, u_light_ = -1;
-  GLint u_scene_ = -1, u_size_ = -1;
+  Target main_;    // RGBA, or the Y plane
+  Target chroma_;  // NV12's UV plane
+  GLint u_model_ = -1, u_view_projection_ = -1, u_light_ = -1, u_output_ = -1;
 };
 
 }  // namespace cs::render

@@ -1,5 +1,6 @@
 #pragma once
-// The shared part of the graph: appsrc → [videoconvert] → I420 → encoder →
+// The shared part of the graph: appsrc (NV12 from the GPU side, or RGBA →
+// videoconvert) → 4:2:0 → encoder →
 // H.264 caps → tee. One encoder serves every viewer; viewer branches hang
 // off the tee (viewer_branch.hpp).
 //
@@ -21,7 +22,7 @@ namespace cs::streaming {
 struct PipelineSettings {
   EncoderSettings encoder;
   std::string encoder_factory = "x264enc";
-  render::PixelFormat input_format = render::PixelFormat::i420;
+  render::PixelFormat input_format = render::PixelFormat::nv12;
 };
 
 // Figures the pipeline measures itself (ms, recent frames), any thread.
