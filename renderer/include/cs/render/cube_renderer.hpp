@@ -46,10 +46,9 @@ class CubeRenderer {
   static std::string take_gl_error();
 
  private:
-  // One offscreen colour target with its depth buffer.
+  // One offscreen colour target.
   struct Target {
     GlTexture colour;
-    GlRenderbuffer depth;
     GlFramebuffer fbo;
     int width = 0, height = 0;
     GLenum read_format = GL_RGBA;  // what glReadPixels gives for it
