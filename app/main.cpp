@@ -5,6 +5,8 @@
 #include <glib-unix.h>
 #include <gst/gst.h>
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <atomic>
 #include <csignal>
@@ -16,11 +18,11 @@
 #include "cs/render/render_loop.hpp"
 #include "cs/signaling/protocol.hpp"
 #include "cs/signaling/server.hpp"
+#include "cs/streaming/baseline.hpp"
 #include "cs/streaming/encoder.hpp"
+#include "cs/streaming/shared_media.hpp"
 #include "cs/streaming/video_pipeline.hpp"
 #include "cs/streaming/viewer_hub.hpp"
-#include "cs/streaming/baseline.hpp"
-#include "cs/streaming/shared_media.hpp"
 #include "main_loop_inbox.hpp"
 #include "stats_report.hpp"
 
@@ -61,9 +63,14 @@ class SocketOutbox final : public streaming::ViewerOutbox {
 void dispatch(streaming::ViewerHub& hub, SocketOutbox& outbox, signaling::Inbound& in) {
   using Kind = signaling::Inbound::Kind;
   switch (in.kind) {
-    case Kind::opened: hub.on_connected(in.id); return;
-    case Kind::closed: hub.on_disconnected(in.id); return;
-    case Kind::message: break;
+    case Kind::opened:
+      hub.on_connected(in.id);
+      return;
+    case Kind::closed:
+      hub.on_disconnected(in.id);
+      return;
+    case Kind::message:
+      break;
   }
   auto parsed = signaling::parse_client_message(in.text);
   if (!parsed.message) {
@@ -120,7 +127,8 @@ std::string choose_encoder(const Config& config, const streaming::EncoderSetting
   });
   for (const auto& reason : selection.reasons) log::info("encoder: skipped ", reason);
   if (!selection.factory.empty())
-    log::info("encoder: using ", selection.factory, " (CS_ENCODER=", to_string(config.encoder), ")");
+    log::info("encoder: using ", selection.factory, " (CS_ENCODER=", to_string(config.encoder),
+              ")");
   return selection.factory;
 }
 
@@ -128,8 +136,8 @@ enum class Design { shared_encoder, baseline_per_viewer };
 
 // Everything that makes and carries frames, in one of the two designs.
 struct Media {
-  std::unique_ptr<streaming::VideoPipeline> pipeline;      // shared design
-  std::unique_ptr<streaming::BaselineFanout> fanout;       // baseline design
+  std::unique_ptr<streaming::VideoPipeline> pipeline;  // shared design
+  std::unique_ptr<streaming::BaselineFanout> fanout;   // baseline design
   std::unique_ptr<streaming::MediaSource> source;
   const streaming::PipelineTimes* times = nullptr;
   render::FrameTarget* target = nullptr;
@@ -178,11 +186,12 @@ int run(const Config& config, Design design) {
   streaming::ViewerHub* hub_for_errors = nullptr;
 
   Media media;
-  if (auto error = make_media(design, config, encoder,
-                              [&hub_for_errors](GstObject* source, const std::string& message) {
-                                if (hub_for_errors) hub_for_errors->on_element_error(source, message);
-                              },
-                              media);
+  if (auto error = make_media(
+          design, config, encoder,
+          [&hub_for_errors](GstObject* source, const std::string& message) {
+            if (hub_for_errors) hub_for_errors->on_element_error(source, message);
+          },
+          media);
       !error.empty()) {
     log::error("pipeline: ", error);
     return kExitFailure;
@@ -264,6 +273,9 @@ int run(const Config& config, Design design) {
 
 int main(int argc, char** argv) {
   using namespace cs;
+  // Every GStreamer streaming thread would otherwise get a malloc arena of
+  // its own; with many viewers that is resident memory nobody uses.
+  mallopt(M_ARENA_MAX, 2);
   const auto command_line = parse_command_line(argc, argv, {"--baseline"});
   if (command_line.help) {
     std::fputs(config_help().c_str(), stdout);

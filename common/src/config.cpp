@@ -59,11 +59,16 @@ std::optional<std::string> set_host(Config& c, const std::string& text) {
 }
 
 std::optional<std::string> set_encoder(Config& c, const std::string& text) {
-  if (text == "auto") c.encoder = EncoderChoice::auto_select;
-  else if (text == "x264") c.encoder = EncoderChoice::x264;
-  else if (text == "vaapi") c.encoder = EncoderChoice::vaapi;
-  else if (text == "nvenc") c.encoder = EncoderChoice::nvenc;
-  else return "one of auto, x264, vaapi, nvenc";
+  if (text == "auto")
+    c.encoder = EncoderChoice::auto_select;
+  else if (text == "x264")
+    c.encoder = EncoderChoice::x264;
+  else if (text == "vaapi")
+    c.encoder = EncoderChoice::vaapi;
+  else if (text == "nvenc")
+    c.encoder = EncoderChoice::nvenc;
+  else
+    return "one of auto, x264, vaapi, nvenc";
   return std::nullopt;
 }
 
@@ -92,7 +97,8 @@ std::optional<std::string> set_stun(Config& c, const std::string& text) {
 
 std::optional<std::string> set_turn(Config& c, const std::string& text) {
   if (text.empty()) return std::nullopt;
-  if (!is_server_uri(text, {"turn://", "turns://"})) return "turn://host[:port] or turns://host[:port]";
+  if (!is_server_uri(text, {"turn://", "turns://"}))
+    return "turn://host[:port] or turns://host[:port]";
   c.turn_server = text;
   return std::nullopt;
 }
@@ -127,11 +133,16 @@ std::optional<std::string> set_timecode(Config& c, const std::string& text) {
 }
 
 std::optional<std::string> set_log_level(Config& c, const std::string& text) {
-  if (text == "error") c.log_level = log::Level::error;
-  else if (text == "warn") c.log_level = log::Level::warn;
-  else if (text == "info") c.log_level = log::Level::info;
-  else if (text == "debug") c.log_level = log::Level::debug;
-  else return "one of error, warn, info, debug";
+  if (text == "error")
+    c.log_level = log::Level::error;
+  else if (text == "warn")
+    c.log_level = log::Level::warn;
+  else if (text == "info")
+    c.log_level = log::Level::info;
+  else if (text == "debug")
+    c.log_level = log::Level::debug;
+  else
+    return "one of error, warn, info, debug";
   return std::nullopt;
 }
 
@@ -139,7 +150,8 @@ const std::vector<Row>& rows() {
   static const std::vector<Row> table = {
       {{"CS_HOST", "0.0.0.0", "address the HTTP/WebSocket server binds"}, set_host},
       {{"CS_PORT", "8080", "its port"}, set_int<1, 65535, &Config::port>},
-      {{"CS_WIDTH", "1280", "frame width in pixels (even)"}, set_even_int<64, 3840, &Config::width>},
+      {{"CS_WIDTH", "1280", "frame width in pixels (even)"},
+       set_even_int<64, 3840, &Config::width>},
       {{"CS_HEIGHT", "720", "frame height in pixels (even)"},
        set_even_int<64, 2160, &Config::height>},
       {{"CS_FPS", "30", "frames per second"}, set_int<1, 120, &Config::fps>},
@@ -151,7 +163,8 @@ const std::vector<Row>& rows() {
       {{"CS_TURN_SERVER", "", "TURN relay, e.g. turn://host:3478"}, set_turn},
       {{"CS_TURN_USER", "", "TURN user name"}, set_turn_user},
       {{"CS_TURN_PASS", "", "TURN password"}, set_turn_pass},
-      {{"CS_ICE_ADDRESSES", "", "comma list of local addresses for ICE host candidates (default all)"},
+      {{"CS_ICE_ADDRESSES", "",
+        "comma list of local addresses for ICE host candidates (default all)"},
        set_ice_addresses},
       {{"CS_TIMECODE", "1", "draw the timecode strip (1) or not (0)"}, set_timecode},
       {{"CS_MAX_VIEWERS", "32", "viewers at once; the next gets an error and is closed"},
@@ -192,8 +205,8 @@ ConfigResult parse_config(const EnvLookup& lookup) {
     auto value = lookup(row.variable.name);
     if (!value) continue;
     if (auto allowed = row.set(config, *value)) {
-      return {std::nullopt, std::string(row.variable.name) + "='" + *value + "' is invalid: expected " +
-                                *allowed};
+      return {std::nullopt, std::string(row.variable.name) + "='" + *value +
+                                "' is invalid: expected " + *allowed};
     }
   }
   if (config.turn_server.empty() && (!config.turn_user.empty() || !config.turn_pass.empty()))
@@ -257,16 +270,21 @@ std::string config_help() {
         << " (default: " << (*v.default_value ? v.default_value : "none") << ")\n"
         << "                      " << v.meaning << "\n";
   }
-  out << "\n  --baseline          serve the seed design (one whole pipeline per viewer) for comparison\n";
+  out << "\n  --baseline          serve the seed design (one whole pipeline per viewer) for "
+         "comparison\n";
   return out.str();
 }
 
 std::string_view to_string(EncoderChoice choice) {
   switch (choice) {
-    case EncoderChoice::auto_select: return "auto";
-    case EncoderChoice::x264: return "x264";
-    case EncoderChoice::vaapi: return "vaapi";
-    case EncoderChoice::nvenc: return "nvenc";
+    case EncoderChoice::auto_select:
+      return "auto";
+    case EncoderChoice::x264:
+      return "x264";
+    case EncoderChoice::vaapi:
+      return "vaapi";
+    case EncoderChoice::nvenc:
+      return "nvenc";
   }
   return "?";
 }

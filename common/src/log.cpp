@@ -11,17 +11,25 @@ std::atomic<int> g_level{static_cast<int>(Level::info)};
 
 const char* tag(Level level) {
   switch (level) {
-    case Level::error: return "ERROR";
-    case Level::warn: return "WARN ";
-    case Level::info: return "INFO ";
-    case Level::debug: return "DEBUG";
+    case Level::error:
+      return "ERROR";
+    case Level::warn:
+      return "WARN ";
+    case Level::info:
+      return "INFO ";
+    case Level::debug:
+      return "DEBUG";
   }
   return "?";
 }
 }  // namespace
 
-void set_level(Level level) { g_level.store(static_cast<int>(level)); }
-bool enabled(Level level) { return static_cast<int>(level) <= g_level.load(); }
+void set_level(Level level) {
+  g_level.store(static_cast<int>(level));
+}
+bool enabled(Level level) {
+  return static_cast<int>(level) <= g_level.load();
+}
 
 void write(Level level, std::string_view line) {
   timespec ts{};

@@ -26,7 +26,7 @@ std::array<Vertex, 36> cube_vertices() {
     glm::vec3 normal, u, v, color;
   };
   const Face faces[6] = {
-      {{0, 0, 1}, {1, 0, 0}, {0, 1, 0}, {0.95f, 0.20f, 0.20f}},   // red
+      {{0, 0, 1}, {1, 0, 0}, {0, 1, 0}, {0.95f, 0.20f, 0.20f}},    // red
       {{0, 0, -1}, {-1, 0, 0}, {0, 1, 0}, {0.20f, 0.85f, 0.25f}},  // green
       {{1, 0, 0}, {0, 0, -1}, {0, 1, 0}, {0.20f, 0.40f, 0.95f}},   // blue
       {{-1, 0, 0}, {0, 0, 1}, {0, 1, 0}, {0.95f, 0.85f, 0.15f}},   // yellow
@@ -36,12 +36,12 @@ std::array<Vertex, 36> cube_vertices() {
   std::array<Vertex, 36> out{};
   size_t i = 0;
   for (const auto& f : faces) {
-    const glm::vec3 corners[4] = {f.normal - f.u - f.v, f.normal + f.u - f.v,
-                                  f.normal + f.u + f.v, f.normal - f.u + f.v};
+    const glm::vec3 corners[4] = {f.normal - f.u - f.v, f.normal + f.u - f.v, f.normal + f.u + f.v,
+                                  f.normal - f.u + f.v};
     for (int index : {0, 1, 2, 0, 2, 3}) {
       const glm::vec3 p = corners[index] * 0.5f;
-      out[i++] = {{p.x, p.y, p.z}, {f.normal.x, f.normal.y, f.normal.z},
-                  {f.color.x, f.color.y, f.color.z}};
+      out[i++] = {
+          {p.x, p.y, p.z}, {f.normal.x, f.normal.y, f.normal.z}, {f.color.x, f.color.y, f.color.z}};
     }
   }
   return out;

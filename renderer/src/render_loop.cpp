@@ -112,8 +112,8 @@ bool RenderLoop::render_one(CubeRenderer& renderer, std::uint32_t frame_number,
                             std::int64_t start_ns) {
   const std::int64_t t0 = monotonic_ns();
   const FrameInfo info{frame_number, timecode::wall_clock_ms(), t0};
-  const bool drawn = renderer.draw(static_cast<double>(t0 - start_ns) * 1e-9,
-                                   {info.render_ms, info.frame_number});
+  const bool drawn =
+      renderer.draw(static_cast<double>(t0 - start_ns) * 1e-9, {info.render_ms, info.frame_number});
   const std::int64_t t1 = monotonic_ns();
   FrameSlot slot = target_.acquire(frame_bytes(renderer.settings()));
   if (slot.data == nullptr) return drawn;

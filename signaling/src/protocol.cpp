@@ -12,7 +12,8 @@ ParsedMessage parse_client_message(std::string_view text) {
   if (doc.is_discarded()) return {std::nullopt, "message is not valid JSON"};
   if (!doc.is_object()) return {std::nullopt, "message must be a JSON object"};
   const auto type = doc.find("type");
-  if (type == doc.end() || !type->is_string()) return {std::nullopt, "message needs a string 'type'"};
+  if (type == doc.end() || !type->is_string())
+    return {std::nullopt, "message needs a string 'type'"};
   const auto& kind = type->get_ref<const std::string&>();
 
   if (kind == "offer") {
@@ -49,7 +50,7 @@ std::string ice_json(std::string_view candidate, unsigned sdp_mline_index) {
 
 std::string error_json(std::string_view message) {
   return json{{"type", "error"}, {"message", message}}.dump(-1, ' ', false,
-                                                              json::error_handler_t::replace);
+                                                            json::error_handler_t::replace);
 }
 
 }  // namespace cs::signaling

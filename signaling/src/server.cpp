@@ -15,9 +15,7 @@
 #include "cs/signaling/protocol.hpp"
 
 namespace cs::signaling {
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 struct Connection {
   ConnectionId id;
@@ -29,9 +27,9 @@ namespace {
 
 // Raw per-connection memory from lws (zeroed): holds plain pointers only.
 struct PerSession {
-  Connection* connection;  // WebSocket sessions
-  const char* body;               // HTTP response being written
-  std::string* owned_body;        // when the body is made per request
+  Connection* connection;   // WebSocket sessions
+  const char* body;         // HTTP response being written
+  std::string* owned_body;  // when the body is made per request
   std::size_t body_size;
   std::size_t body_sent;
 };
@@ -101,7 +99,8 @@ const lws_protocols* protocol_table() {
 }
 }  // namespace
 
-int Server::Impl::callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len) {
+int Server::Impl::callback(lws* wsi, lws_callback_reasons reason, void* user, void* in,
+                           size_t len) {
   auto* self = static_cast<Impl*>(lws_context_user(lws_get_context(wsi)));
   auto* pss = static_cast<PerSession*>(user);
   switch (reason) {
@@ -182,7 +181,8 @@ int Server::Impl::on_http(lws* wsi, PerSession* pss, const char* uri) {
   unsigned char* end = headers + sizeof headers - 1;
   if (lws_add_http_common_headers(wsi, HTTP_STATUS_OK, mime_type(name), body->size(), &p, end) ||
       lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
-                                   reinterpret_cast<const unsigned char*>("no-cache"), 8, &p, end) ||
+                                   reinterpret_cast<const unsigned char*>("no-cache"), 8, &p,
+                                   end) ||
       lws_finalize_write_http_header(wsi, start, &p, end))
     return 1;
   pss->body = body->data();
@@ -226,7 +226,8 @@ int Server::Impl::on_receive(lws* wsi, Connection& c, const void* in, size_t len
   }
   if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi) > 0) return 0;
   if (c.oversized) {
-    queue_local(c.id, error_json("message larger than " + std::to_string(kMaxMessageBytes) + " bytes"),
+    queue_local(c.id,
+                error_json("message larger than " + std::to_string(kMaxMessageBytes) + " bytes"),
                 false);
     c.oversized = false;
     return 0;

@@ -61,7 +61,7 @@ gboolean forward_bus_error(GstBus*, GstMessage* message, gpointer data) {
   GError* error = nullptr;
   gst_message_parse_error(message, &error, nullptr);
   (*static_cast<BaselineMediaSource::ErrorHandler*>(data))(GST_MESSAGE_SRC(message),
-                                                          error ? error->message : "error");
+                                                           error ? error->message : "error");
   if (error) g_error_free(error);
   return G_SOURCE_CONTINUE;
 }
@@ -80,11 +80,15 @@ class BaselineViewer final : public ViewerMedia {
              std::string& error) {
     pipeline_ = ElementRef::ref_sink(gst_pipeline_new(name.c_str()));
     const std::string description =
-        "appsrc name=src is-live=true format=time do-timestamp=false caps=\"video/x-raw,format=RGBA,"
-        "width=" + std::to_string(e.width) + ",height=" + std::to_string(e.height) +
-        ",framerate=" + std::to_string(e.fps) + "/1\" ! videoconvert name=convert ! "
+        "appsrc name=src is-live=true format=time do-timestamp=false "
+        "caps=\"video/x-raw,format=RGBA,"
+        "width=" +
+        std::to_string(e.width) + ",height=" + std::to_string(e.height) +
+        ",framerate=" + std::to_string(e.fps) +
+        "/1\" ! videoconvert name=convert ! "
         "video/x-raw,format=I420 ! x264enc name=encoder tune=zerolatency speed-preset=ultrafast "
-        "bitrate=" + std::to_string(e.bitrate_kbps) + " key-int-max=" + std::to_string(e.fps) +
+        "bitrate=" +
+        std::to_string(e.bitrate_kbps) + " key-int-max=" + std::to_string(e.fps) +
         " ! capsfilter caps=video/x-h264,profile=constrained-baseline";
     GError* parse_error = nullptr;
     GstElement* front = gst_parse_bin_from_description(description.c_str(), FALSE, &parse_error);
@@ -100,7 +104,8 @@ class BaselineViewer final : public ViewerMedia {
     GstElement* last = nullptr;
     GstIterator* it = gst_bin_iterate_sorted(GST_BIN(front));
     GValue item = G_VALUE_INIT;
-    if (gst_iterator_next(it, &item) == GST_ITERATOR_OK) last = GST_ELEMENT(g_value_get_object(&item));
+    if (gst_iterator_next(it, &item) == GST_ITERATOR_OK)
+      last = GST_ELEMENT(g_value_get_object(&item));
     g_value_unset(&item);
     gst_iterator_free(it);
     if (!last) return false;

@@ -44,7 +44,8 @@ struct EncoderEntry {
 };
 
 const EncoderEntry kEncoders[] = {
-    {"nvh264enc", configure_nvenc, "video/x-h264,profile=constrained-baseline,stream-format=byte-stream"},
+    {"nvh264enc", configure_nvenc,
+     "video/x-h264,profile=constrained-baseline,stream-format=byte-stream"},
     {"vaapih264enc", configure_vaapi,
      "video/x-h264,profile=constrained-baseline,stream-format=byte-stream"},
     {"x264enc", configure_x264,
@@ -61,10 +62,14 @@ const EncoderEntry* find_entry(const std::string& factory) {
 
 std::vector<std::string> encoder_candidates(EncoderChoice choice) {
   switch (choice) {
-    case EncoderChoice::auto_select: return {"nvh264enc", "vaapih264enc", "x264enc"};
-    case EncoderChoice::nvenc: return {"nvh264enc"};
-    case EncoderChoice::vaapi: return {"vaapih264enc"};
-    case EncoderChoice::x264: return {"x264enc"};
+    case EncoderChoice::auto_select:
+      return {"nvh264enc", "vaapih264enc", "x264enc"};
+    case EncoderChoice::nvenc:
+      return {"nvh264enc"};
+    case EncoderChoice::vaapi:
+      return {"vaapih264enc"};
+    case EncoderChoice::x264:
+      return {"x264enc"};
   }
   return {};
 }
@@ -91,11 +96,11 @@ std::string probe_encoder(const std::string& factory, const EncoderSettings& set
   GstElementFactory* f = gst_element_factory_find(factory.c_str());
   if (!f) return "plugin not installed";
   gst_object_unref(f);
-  const std::string description =
-      "videotestsrc num-buffers=3 ! video/x-raw,format=I420,width=" +
-      std::to_string(settings.width) + ",height=" + std::to_string(settings.height) +
-      ",framerate=" + std::to_string(settings.fps) + "/1 ! " + factory + " name=enc ! " +
-      encoder_output_caps(factory) + " ! fakesink";
+  const std::string description = "videotestsrc num-buffers=3 ! video/x-raw,format=I420,width=" +
+                                  std::to_string(settings.width) +
+                                  ",height=" + std::to_string(settings.height) +
+                                  ",framerate=" + std::to_string(settings.fps) + "/1 ! " + factory +
+                                  " name=enc ! " + encoder_output_caps(factory) + " ! fakesink";
   GError* error = nullptr;
   auto pipeline = ElementRef::ref_sink(gst_parse_launch(description.c_str(), &error));
   if (error) {
@@ -112,8 +117,8 @@ std::string probe_encoder(const std::string& factory, const EncoderSettings& set
     return "failed to start";
   }
   auto bus = GRef<GstBus>::adopt(gst_element_get_bus(pipeline.get()));
-  GstMessage* msg = gst_bus_timed_pop_filtered(bus.get(), 5 * GST_SECOND,
-                                               static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  GstMessage* msg = gst_bus_timed_pop_filtered(
+      bus.get(), 5 * GST_SECOND, static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
   std::string reason;
   if (!msg) {
     reason = "no output within 5 s";

@@ -50,7 +50,8 @@ Negotiation::CandidateDecision Negotiation::on_remote_candidate(RemoteCandidate 
       return {Action::reject, "candidate contains a line break"};
     // mDNS names leak a resolver each in webrtcbin 1.22.0; ICE still
     // connects through the browser's checks (peer-reflexive).
-    if (ends_with(candidate_address(c.candidate), ".local")) return {Action::drop, "mDNS candidate"};
+    if (ends_with(candidate_address(c.candidate), ".local"))
+      return {Action::drop, "mDNS candidate"};
   }
   if (c.mline_index > 16) return {Action::reject, "sdpMLineIndex out of range"};
   if (++candidates_seen_ > kMaxCandidates) return {Action::reject, "too many candidates"};
@@ -63,11 +64,16 @@ Negotiation::CandidateDecision Negotiation::on_remote_candidate(RemoteCandidate 
 
 const char* to_string(Negotiation::State state) {
   switch (state) {
-    case Negotiation::State::awaiting_offer: return "awaiting-offer";
-    case Negotiation::State::answering: return "answering";
-    case Negotiation::State::answered: return "answered";
-    case Negotiation::State::connected: return "connected";
-    case Negotiation::State::failed: return "failed";
+    case Negotiation::State::awaiting_offer:
+      return "awaiting-offer";
+    case Negotiation::State::answering:
+      return "answering";
+    case Negotiation::State::answered:
+      return "answered";
+    case Negotiation::State::connected:
+      return "connected";
+    case Negotiation::State::failed:
+      return "failed";
   }
   return "?";
 }

@@ -59,7 +59,9 @@ int extmap_id(const GstSDPMedia* media, const GstSDPMessage* message, const char
     if (*end == '/') end = std::strchr(end, ' ');  // "id/direction uri"
     if (!end) return -1;
     while (*end == ' ') ++end;
-    return std::strncmp(end, uri, std::strlen(uri)) == 0 && id >= 1 && id <= 14 ? static_cast<int>(id) : -1;
+    return std::strncmp(end, uri, std::strlen(uri)) == 0 && id >= 1 && id <= 14
+               ? static_cast<int>(id)
+               : -1;
   };
   for (guint i = 0; i < gst_sdp_media_attributes_len(media); ++i) {
     const GstSDPAttribute* a = gst_sdp_media_get_attribute(media, i);

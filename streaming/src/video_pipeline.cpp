@@ -8,7 +8,9 @@
 namespace cs::streaming {
 namespace {
 
-std::int64_t mono_ns() { return static_cast<std::int64_t>(g_get_monotonic_time()) * 1000; }
+std::int64_t mono_ns() {
+  return static_cast<std::int64_t>(g_get_monotonic_time()) * 1000;
+}
 
 GstPadProbeReturn stamp_probe(GstPad*, GstPadProbeInfo*, gpointer slot) {
   static_cast<std::atomic<std::int64_t>*>(slot)->store(mono_ns(), std::memory_order_relaxed);
@@ -29,7 +31,9 @@ GstPadProbeReturn elapsed_probe(GstPad*, GstPadProbeInfo*, gpointer data) {
   return GST_PAD_PROBE_OK;
 }
 
-void delete_stage_probe(gpointer data) { delete static_cast<StageProbe*>(data); }
+void delete_stage_probe(gpointer data) {
+  delete static_cast<StageProbe*>(data);
+}
 
 void add_timing(GstElement* element, std::atomic<std::int64_t>* started, SampleWindow<>* elapsed_ms,
                 std::atomic<std::uint64_t>* count) {
@@ -43,7 +47,8 @@ void add_timing(GstElement* element, std::atomic<std::int64_t>* started, SampleW
 
 }  // namespace
 
-AgeProbe::AgeProbe(GstElement* pipeline, SampleWindow<>* window) : pipeline_(pipeline), window_(window) {}
+AgeProbe::AgeProbe(GstElement* pipeline, SampleWindow<>* window)
+    : pipeline_(pipeline), window_(window) {}
 
 void AgeProbe::attach(GstPad* pad, AgeProbe* probe) {
   gst_pad_add_probe(
@@ -198,7 +203,8 @@ void watch_network_sinks(GstElement* webrtcbin, GstElement* pipeline, SampleWind
 void VideoPipeline::request_keyframe() {
   GstEvent* event = gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0);
   auto pad = PadRef::adopt(gst_element_get_static_pad(encoder_.get(), "src"));
-  if (!pad || !gst_pad_send_event(pad.get(), event)) log::warn("pipeline: keyframe request refused");
+  if (!pad || !gst_pad_send_event(pad.get(), event))
+    log::warn("pipeline: keyframe request refused");
 }
 
 render::FrameSlot VideoPipeline::acquire(std::size_t bytes) {

@@ -4,6 +4,7 @@
 #include <nice/agent.h>
 
 #include "cs/log.hpp"
+#include "cs/streaming/playout_delay.hpp"
 
 namespace cs::streaming {
 namespace {
@@ -33,11 +34,17 @@ void restrict_ice_addresses(GstElement* webrtcbin, const std::vector<std::string
   gst_object_unref(ice);
 }
 
-std::unique_ptr<GstCaps, CapsDeleter> codec_preferences(int payload_type) {
-  return std::unique_ptr<GstCaps, CapsDeleter>(gst_caps_new_simple(
+std::unique_ptr<GstCaps, CapsDeleter> codec_preferences(const OfferSummary& offer) {
+  std::unique_ptr<GstCaps, CapsDeleter> caps(gst_caps_new_simple(
       "application/x-rtp", "media", G_TYPE_STRING, "video", "encoding-name", G_TYPE_STRING, "H264",
-      "clock-rate", G_TYPE_INT, 90000, "payload", G_TYPE_INT, payload_type, "packetization-mode",
-      G_TYPE_STRING, "1", nullptr));
+      "clock-rate", G_TYPE_INT, 90000, "payload", G_TYPE_INT, offer.h264_payload_type,
+      "packetization-mode", G_TYPE_STRING, "1", nullptr));
+  // The answer carries the extension only if the preferences name it.
+  if (offer.playout_delay_ext_id > 0) {
+    const std::string field = "extmap-" + std::to_string(offer.playout_delay_ext_id);
+    gst_caps_set_simple(caps.get(), field.c_str(), G_TYPE_STRING, kPlayoutDelayUri, nullptr);
+  }
+  return caps;
 }
 
 // Serialized queries (ALLOCATION after the encoder renegotiates when a
@@ -72,6 +79,10 @@ Sender build_sender(GstBin* bin, const OfferSummary& offer, const IceSettings& i
   g_object_set(payloader.get(), "pt", static_cast<guint>(offer.h264_payload_type),
                "config-interval", -1, "mtu", 1200u, nullptr);
   gst_util_set_object_arg(G_OBJECT(payloader.get()), "aggregate-mode", "zero-latency");
+  if (GstElement* ext = make_playout_delay_extension(offer.playout_delay_ext_id)) {
+    g_signal_emit_by_name(payloader.get(), "add-extension", ext);
+    gst_object_unref(ext);
+  }
   gst_util_set_object_arg(G_OBJECT(webrtcbin.get()), "bundle-policy", "max-bundle");
   if (!ice.stun_server.empty())
     g_object_set(webrtcbin.get(), "stun-server", ice.stun_server.c_str(), nullptr);
@@ -92,15 +103,15 @@ Sender build_sender(GstBin* bin, const OfferSummary& offer, const IceSettings& i
     error = "webrtcbin made no transceiver";
     return {};
   }
-  auto prefs = codec_preferences(offer.h264_payload_type);
+  auto prefs = codec_preferences(offer);
   g_object_set(transceiver, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY,
                "codec-preferences", prefs.get(), nullptr);
   gst_object_unref(transceiver);
   return {payloader.get(), webrtcbin.get()};
 }
 
-bool ViewerBranch::build(const std::string& name, const OfferSummary& offer,
-                         const IceSettings& ice, std::string& error) {
+bool ViewerBranch::build(const std::string& name, const OfferSummary& offer, const IceSettings& ice,
+                         std::string& error) {
   bin_ = ElementRef::ref_sink(gst_bin_new(name.c_str()));
   queue_ = make_element("queue");
   if (!bin_ || !queue_) {
@@ -121,8 +132,8 @@ bool ViewerBranch::build(const std::string& name, const OfferSummary& offer,
     return false;
   }
   auto queue_sink = PadRef::adopt(gst_element_get_static_pad(queue_.get(), "sink"));
-  gst_pad_add_probe(queue_sink.get(), GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM, answer_serialized_queries,
-                    nullptr, nullptr);
+  gst_pad_add_probe(queue_sink.get(), GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM,
+                    answer_serialized_queries, nullptr, nullptr);
   gst_element_add_pad(bin_.get(), gst_ghost_pad_new("sink", queue_sink.get()));
   return true;
 }
@@ -167,7 +178,8 @@ ViewerBranch::~ViewerBranch() {
 
 bool ViewerBranch::owns(GstObject* object) const {
   return object && bin_ &&
-         (object == GST_OBJECT(bin_.get()) || gst_object_has_as_ancestor(object, GST_OBJECT(bin_.get())));
+         (object == GST_OBJECT(bin_.get()) ||
+          gst_object_has_as_ancestor(object, GST_OBJECT(bin_.get())));
 }
 
 }  // namespace cs::streaming

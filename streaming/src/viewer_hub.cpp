@@ -27,7 +27,9 @@ struct Ticket {
   ViewerId id;
 };
 
-void delete_ticket(gpointer data, GClosure*) { delete static_cast<Ticket*>(data); }
+void delete_ticket(gpointer data, GClosure*) {
+  delete static_cast<Ticket*>(data);
+}
 
 // Runs `fn` on the default main context, always deferred.
 void post_to_main(std::function<void()> fn) {
@@ -47,12 +49,18 @@ void post_to_main(std::function<void()> fn) {
 
 const char* connection_state_name(int state) {
   switch (state) {
-    case GST_WEBRTC_PEER_CONNECTION_STATE_NEW: return "new";
-    case GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTING: return "connecting";
-    case GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED: return "connected";
-    case GST_WEBRTC_PEER_CONNECTION_STATE_DISCONNECTED: return "disconnected";
-    case GST_WEBRTC_PEER_CONNECTION_STATE_FAILED: return "failed";
-    case GST_WEBRTC_PEER_CONNECTION_STATE_CLOSED: return "closed";
+    case GST_WEBRTC_PEER_CONNECTION_STATE_NEW:
+      return "new";
+    case GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTING:
+      return "connecting";
+    case GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED:
+      return "connected";
+    case GST_WEBRTC_PEER_CONNECTION_STATE_DISCONNECTED:
+      return "disconnected";
+    case GST_WEBRTC_PEER_CONNECTION_STATE_FAILED:
+      return "failed";
+    case GST_WEBRTC_PEER_CONNECTION_STATE_CLOSED:
+      return "closed";
   }
   return "?";
 }
@@ -63,7 +71,9 @@ ViewerHub::ViewerHub(const HubSettings& settings, MediaSource& media, ViewerOutb
                      std::function<void(bool)> on_activity)
     : settings_(settings), media_(media), outbox_(outbox), on_activity_(std::move(on_activity)) {}
 
-ViewerHub::~ViewerHub() { close_all(); }
+ViewerHub::~ViewerHub() {
+  close_all();
+}
 
 ViewerHub::Viewer* ViewerHub::find(ViewerId id) {
   auto it = viewers_.find(id);
@@ -129,7 +139,8 @@ void ViewerHub::on_offer(ViewerId id, const std::string& sdp) {
     return;
   }
   std::string error;
-  viewer->media = media_.add_viewer("viewer-" + std::to_string(next_name_++), *offer.summary, error);
+  viewer->media =
+      media_.add_viewer("viewer-" + std::to_string(next_name_++), *offer.summary, error);
   if (!viewer->media) {
     log::error("viewer ", id, ": ", error.empty() ? "branch failed to start" : error);
     outbox_.send_error(id, "server could not set up the stream");
@@ -163,8 +174,7 @@ void ViewerHub::on_offer(ViewerId id, const std::string& sdp) {
         });
       },
       new Ticket{this, id}, [](gpointer data) { delete static_cast<Ticket*>(data); });
-  g_signal_emit_by_name(viewer->media->webrtcbin(), "set-remote-description", description,
-                        promise);
+  g_signal_emit_by_name(viewer->media->webrtcbin(), "set-remote-description", description, promise);
   gst_promise_unref(promise);
   gst_webrtc_session_description_free(description);
 }
@@ -177,7 +187,8 @@ void ViewerHub::on_remote_description_set(ViewerId id) {
         auto* t = static_cast<Ticket*>(data);
         GstWebRTCSessionDescription* answer = nullptr;
         const GstStructure* reply = gst_promise_get_reply(p);
-        if (reply) gst_structure_get(reply, "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &answer, nullptr);
+        if (reply)
+          gst_structure_get(reply, "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &answer, nullptr);
         ViewerHub* hub = t->hub;
         ViewerId vid = t->id;
         post_to_main([hub, vid, answer] { hub->on_answer_created(vid, answer); });
@@ -201,6 +212,7 @@ void ViewerHub::on_answer_created(ViewerId id, GstWebRTCSessionDescription* answ
   }
   g_signal_emit_by_name(viewer->media->webrtcbin(), "set-local-description", answer, nullptr);
   gchar* text = gst_sdp_message_as_text(answer->sdp);
+  log::debug("viewer ", id, ": answer\n", text);
   outbox_.send_answer(id, text);
   g_free(text);
   for (const auto& held : viewer->negotiation.on_answer_sent()) apply_candidate(*viewer, held);
@@ -217,10 +229,17 @@ void ViewerHub::on_candidate(ViewerId id, unsigned mline_index, const std::strin
   const auto decision = viewer->negotiation.on_remote_candidate({mline_index, candidate});
   using Action = Negotiation::CandidateDecision::Action;
   switch (decision.action) {
-    case Action::apply: apply_candidate(*viewer, {mline_index, candidate}); break;
-    case Action::hold: break;
-    case Action::drop: log::debug("viewer ", id, ": candidate dropped: ", decision.reason); break;
-    case Action::reject: outbox_.send_error(id, "bad candidate: " + decision.reason); break;
+    case Action::apply:
+      apply_candidate(*viewer, {mline_index, candidate});
+      break;
+    case Action::hold:
+      break;
+    case Action::drop:
+      log::debug("viewer ", id, ": candidate dropped: ", decision.reason);
+      break;
+    case Action::reject:
+      outbox_.send_error(id, "bad candidate: " + decision.reason);
+      break;
   }
 }
 
@@ -241,15 +260,16 @@ void ViewerHub::connect_signals(ViewerId id, Viewer& viewer) {
     ViewerId vid = t->id;
     post_to_main([hub, vid, state] { hub->on_connection_state(vid, state); });
   };
-  viewer.signal_handlers.push_back(g_signal_connect_data(
-      webrtcbin, "on-ice-candidate", G_CALLBACK(on_ice), new Ticket{this, id}, delete_ticket,
-      GConnectFlags(0)));
-  viewer.signal_handlers.push_back(g_signal_connect_data(
-      webrtcbin, "notify::connection-state", G_CALLBACK(on_state), new Ticket{this, id},
-      delete_ticket, GConnectFlags(0)));
+  viewer.signal_handlers.push_back(g_signal_connect_data(webrtcbin, "on-ice-candidate",
+                                                         G_CALLBACK(on_ice), new Ticket{this, id},
+                                                         delete_ticket, GConnectFlags(0)));
+  viewer.signal_handlers.push_back(g_signal_connect_data(webrtcbin, "notify::connection-state",
+                                                         G_CALLBACK(on_state), new Ticket{this, id},
+                                                         delete_ticket, GConnectFlags(0)));
 }
 
-void ViewerHub::on_local_candidate(ViewerId id, unsigned mline_index, const std::string& candidate) {
+void ViewerHub::on_local_candidate(ViewerId id, unsigned mline_index,
+                                   const std::string& candidate) {
   if (find(id)) outbox_.send_candidate(id, mline_index, candidate);
 }
 
@@ -282,7 +302,9 @@ bool ViewerHub::on_element_error(GstObject* source, const std::string& message) 
   return false;
 }
 
-void ViewerHub::on_disconnected(ViewerId id) { remove(id, "socket closed"); }
+void ViewerHub::on_disconnected(ViewerId id) {
+  remove(id, "socket closed");
+}
 
 void ViewerHub::remove(ViewerId id, const std::string& why) {
   auto it = viewers_.find(id);
@@ -290,7 +312,8 @@ void ViewerHub::remove(ViewerId id, const std::string& why) {
   std::unique_ptr<Viewer> viewer = std::move(it->second);
   viewers_.erase(it);
   if (viewer->media) {
-    for (gulong h : viewer->signal_handlers) g_signal_handler_disconnect(viewer->media->webrtcbin(), h);
+    for (gulong h : viewer->signal_handlers)
+      g_signal_handler_disconnect(viewer->media->webrtcbin(), h);
     viewer->signal_handlers.clear();
     viewer->media.reset();
   }

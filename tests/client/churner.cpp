@@ -14,16 +14,15 @@ Churner::Churner(int id, const Options& options) : id_(id), options_(options) {}
 
 void Churner::start() {
   // One offer, made once by a real webrtcbin, is reused for every iteration.
-  offer_maker_ = std::make_unique<Peer>(
-      id_, PeerMode::NoDecode, stats_,
-      Peer::Callbacks{.on_offer =
-                          [this](const std::string& sdp) {
-                            if (!offer_.empty()) return;
-                            offer_ = sdp;
-                            offer_maker_->stop();
-                            begin_iteration();
-                          },
-                      .on_candidate = nullptr});
+  offer_maker_ = std::make_unique<Peer>(id_, PeerMode::NoDecode, stats_,
+                                        Peer::Callbacks{.on_offer =
+                                                            [this](const std::string& sdp) {
+                                                              if (!offer_.empty()) return;
+                                                              offer_ = sdp;
+                                                              offer_maker_->stop();
+                                                              begin_iteration();
+                                                            },
+                                                        .on_candidate = nullptr});
   if (!offer_maker_->start()) finished_ = true;
 }
 
@@ -54,8 +53,12 @@ void Churner::on_open(WsClient* ws, int iteration) {
   ++opened_;
   ws->send(json{{"type", "offer"}, {"sdp", offer_}}.dump());
   switch (iteration % 3) {
-    case 0: ws->close(); break;
-    case 2: ws->abort(); break;
+    case 0:
+      ws->close();
+      break;
+    case 2:
+      ws->abort();
+      break;
     default:
       answer_timer_.reset(g_timeout_add(
           kAnswerTimeoutMs,
@@ -116,9 +119,14 @@ bool Churner::closed() const {
 }
 
 json Churner::report() const {
-  json out{{"viewer", id_},         {"mode", "churn"},      {"connected", opened_ > 0},
-           {"iterations", iteration_}, {"requested", options_.churn_count},
-           {"opened", opened_},      {"answers", answers_},  {"connect_failures", failures_},
+  json out{{"viewer", id_},
+           {"mode", "churn"},
+           {"connected", opened_ > 0},
+           {"iterations", iteration_},
+           {"requested", options_.churn_count},
+           {"opened", opened_},
+           {"answers", answers_},
+           {"connect_failures", failures_},
            {"frames", 0}};
   json stats;
   stats_.fill_json(stats);

@@ -36,10 +36,14 @@ bool parse_int(const std::string& flag, const char* text, int lo, int hi, int& o
 
 bool parse_mode(const char* text, Mode& out) {
   std::string_view v(text);
-  if (v == "normal") out = Mode::Normal;
-  else if (v == "stall") out = Mode::Stall;
-  else if (v == "churn") out = Mode::Churn;
-  else return fail(std::string("--mode: '") + text + "' is not normal, stall or churn");
+  if (v == "normal")
+    out = Mode::Normal;
+  else if (v == "stall")
+    out = Mode::Stall;
+  else if (v == "churn")
+    out = Mode::Churn;
+  else
+    return fail(std::string("--mode: '") + text + "' is not normal, stall or churn");
   return true;
 }
 
@@ -60,9 +64,12 @@ bool apply(Options& o, const std::string& flag, const char* value) {
 
 const char* mode_name(Mode mode) {
   switch (mode) {
-    case Mode::Normal: return "normal";
-    case Mode::Stall: return "stall";
-    case Mode::Churn: return "churn";
+    case Mode::Normal:
+      return "normal";
+    case Mode::Stall:
+      return "stall";
+    case Mode::Churn:
+      return "churn";
   }
   return "?";
 }

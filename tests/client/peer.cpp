@@ -102,8 +102,8 @@ bool Peer::build() {
 bool Peer::add_transceiver() {
   CapsPtr caps(gst_caps_from_string(kH264Caps));
   GstWebRTCRTPTransceiver* raw = nullptr;
-  g_signal_emit_by_name(webrtc_, "add-transceiver",
-                        GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps.get(), &raw);
+  g_signal_emit_by_name(webrtc_, "add-transceiver", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY,
+                        caps.get(), &raw);
   GstObjPtr<GstWebRTCRTPTransceiver> transceiver(raw);
   if (!transceiver) {
     stats_.add_error("add-transceiver failed");
@@ -132,7 +132,8 @@ void Peer::on_offer_created(GstPromise* raw_promise, gpointer data) {
   PromisePtr promise(raw_promise);
   GstWebRTCSessionDescription* offer = nullptr;
   const GstStructure* reply = gst_promise_get_reply(promise.get());
-  if (reply) gst_structure_get(reply, "offer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &offer, nullptr);
+  if (reply)
+    gst_structure_get(reply, "offer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &offer, nullptr);
   if (!offer) {
     self->stats_.add_error("create-offer gave no offer");
     return;
@@ -208,8 +209,8 @@ void Peer::on_connection_state(GObject* webrtc, GParamSpec*, gpointer data) {
   GstWebRTCPeerConnectionState state{};
   g_object_get(webrtc, "connection-state", &state, nullptr);
   self->post([self, state]() {
-    static const char* names[] = {"new", "connecting", "connected",
-                                  "disconnected", "failed", "closed"};
+    static const char* names[] = {"new",          "connecting", "connected",
+                                  "disconnected", "failed",     "closed"};
     auto index = static_cast<unsigned>(state);
     self->connection_state_ = index < 6 ? names[index] : "unknown";
     if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED) self->ice_connected_ = true;
@@ -228,8 +229,7 @@ gboolean Peer::on_bus_message(GstBus*, GstMessage* msg, gpointer data) {
     gst_message_parse_warning(msg, &raw_error, nullptr);
   ErrorPtr error(raw_error);
   std::string text = std::string(GST_MESSAGE_TYPE_NAME(msg)) + " from " +
-                     GST_OBJECT_NAME(GST_MESSAGE_SRC(msg)) + ": " +
-                     (error ? error->message : "?");
+                     GST_OBJECT_NAME(GST_MESSAGE_SRC(msg)) + ": " + (error ? error->message : "?");
   log_info(self->id_, text);
   self->stats_.add_error(text);
   return G_SOURCE_CONTINUE;

@@ -26,8 +26,8 @@ Viewer::Viewer(int id, const Options& options)
 
 void Viewer::start() {
   stats_.mark_start();
-  log_info(id_, std::string("connecting to ") + options_.url + " (" + mode_name(options_.mode) +
-                    ")");
+  log_info(id_,
+           std::string("connecting to ") + options_.url + " (" + mode_name(options_.mode) + ")");
   ws_.connect(options_.url);
 }
 
@@ -57,8 +57,7 @@ void Viewer::on_local_candidate(guint mline, const std::string& candidate) {
 void Viewer::on_message(const std::string& text) {
   if (stall_ || !peer_) return;  // a stuck viewer reads nothing
   json msg = json::parse(text, nullptr, false);
-  if (msg.is_discarded() || !msg.is_object() || !msg.contains("type") ||
-      !msg["type"].is_string()) {
+  if (msg.is_discarded() || !msg.is_object() || !msg.contains("type") || !msg["type"].is_string()) {
     stats_.add_error("unparseable message from server");
     return;
   }

@@ -27,8 +27,7 @@ void WsClient::connect(const std::string& url) {
   }
   finished_ = false;
   soup_session_websocket_connect_async(session_.get(), msg.get(), nullptr, nullptr,
-                                       G_PRIORITY_DEFAULT, cancellable_.get(), &on_connected,
-                                       this);
+                                       G_PRIORITY_DEFAULT, cancellable_.get(), &on_connected, this);
 }
 
 void WsClient::on_connected(GObject* source, GAsyncResult* result, gpointer data) {

@@ -68,7 +68,8 @@ TEST_CASE("each variable takes a good value and refuses a bad one with one clear
   for (const auto& tc : kCases) {
     CAPTURE(tc.variable);
     std::map<std::string, std::string> base;
-    if (std::string(tc.variable).rfind("CS_TURN_", 0) == 0 && std::string(tc.variable) != "CS_TURN_SERVER")
+    if (std::string(tc.variable).rfind("CS_TURN_", 0) == 0 &&
+        std::string(tc.variable) != "CS_TURN_SERVER")
       base["CS_TURN_SERVER"] = "turn://127.0.0.1:3478";
     auto good = base;
     good[tc.variable] = tc.good;

@@ -26,11 +26,13 @@ TEST_CASE("selection falls back past encoders that fail, with reasons") {
   REQUIRE(selection.reasons.size() == 2);
   CHECK(selection.reasons[0] == "nvh264enc: failed to start");
 
-  auto first = select_encoder(EncoderChoice::auto_select, [](const std::string&) { return std::string(); });
+  auto first =
+      select_encoder(EncoderChoice::auto_select, [](const std::string&) { return std::string(); });
   CHECK(first.factory == "nvh264enc");
   CHECK(first.reasons.empty());
 
-  auto none = select_encoder(EncoderChoice::vaapi, [](const std::string&) { return std::string("missing"); });
+  auto none = select_encoder(EncoderChoice::vaapi,
+                             [](const std::string&) { return std::string("missing"); });
   CHECK(none.factory.empty());
   CHECK(none.reasons.size() == 1);
 }

@@ -34,13 +34,16 @@ TEST_CASE("bad candidates are rejected, mDNS ones dropped, and their number capp
   n.on_offer();
   n.on_answer_sent();
   CHECK(n.on_remote_candidate({0, "a=candidate:1"}).action == Action::reject);
-  CHECK(n.on_remote_candidate({0, "candidate:1 1 udp 1 x\r\ny 1 typ host"}).action == Action::reject);
-  CHECK(n.on_remote_candidate({99, "candidate:1 1 udp 1 10.0.0.1 1 typ host"}).action == Action::reject);
+  CHECK(n.on_remote_candidate({0, "candidate:1 1 udp 1 x\r\ny 1 typ host"}).action ==
+        Action::reject);
+  CHECK(n.on_remote_candidate({99, "candidate:1 1 udp 1 10.0.0.1 1 typ host"}).action ==
+        Action::reject);
   CHECK(n.on_remote_candidate({0, "candidate:1 1 udp 1 3f1a-22.local 5000 typ host"}).action ==
         Action::drop);
   int applied = 0;
   for (int i = 0; i < 100; ++i)
-    if (n.on_remote_candidate({0, "candidate:1 1 udp 1 10.0.0.1 1 typ host"}).action == Action::apply)
+    if (n.on_remote_candidate({0, "candidate:1 1 udp 1 10.0.0.1 1 typ host"}).action ==
+        Action::apply)
       ++applied;
   CHECK(applied == static_cast<int>(Negotiation::kMaxCandidates));
 }
@@ -79,11 +82,13 @@ TEST_CASE("offer analysis picks constrained baseline with packetization-mode=1")
 
 TEST_CASE("offers without usable H.264 are refused with a reason") {
   CHECK_FALSE(analyse_offer("garbage").summary);
-  auto no_video = analyse_offer("v=0\r\no=- 1 2 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=audio 9 RTP/AVP 0\r\n");
+  auto no_video =
+      analyse_offer("v=0\r\no=- 1 2 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=audio 9 RTP/AVP 0\r\n");
   CHECK_FALSE(no_video.summary);
   CHECK(no_video.error.find("video") != std::string::npos);
   auto vp8_only = analyse_offer(
-      "v=0\r\no=- 1 2 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=video 9 RTP/AVP 96\r\na=rtpmap:96 VP8/90000\r\n");
+      "v=0\r\no=- 1 2 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=video 9 RTP/AVP 96\r\na=rtpmap:96 "
+      "VP8/90000\r\n");
   CHECK_FALSE(vp8_only.summary);
   CHECK(vp8_only.error.find("H.264") != std::string::npos);
 }

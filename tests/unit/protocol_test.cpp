@@ -11,7 +11,8 @@ TEST_CASE("offer and ice messages parse") {
   REQUIRE(offer.message);
   CHECK(std::get<OfferMessage>(*offer.message).sdp == "v=0\r\n");
 
-  auto ice = parse_client_message(R"({"type":"ice","candidate":"candidate:1 1 udp 1 10.0.0.1 5000 typ host","sdpMLineIndex":0})");
+  auto ice = parse_client_message(
+      R"({"type":"ice","candidate":"candidate:1 1 udp 1 10.0.0.1 5000 typ host","sdpMLineIndex":0})");
   REQUIRE(ice.message);
   CHECK(std::get<IceMessage>(*ice.message).candidate.rfind("candidate:", 0) == 0);
   CHECK(std::get<IceMessage>(*ice.message).sdp_mline_index == 0);

@@ -85,9 +85,9 @@ TEST_CASE("NV12: luma plane carries the strip; chroma of the centre is coloured"
     const std::uint8_t* p = uv + static_cast<size_t>(y) * w + 2 * x;
     return std::abs(p[0] - 128) + std::abs(p[1] - 128);
   };
-  CHECK(chroma_at(w / 4, h / 4) > 20);        // the cube
-  CHECK(chroma_at(4, h / 2 - 4) < 20);        // background: near neutral
-  CHECK(chroma_at(w / 4, 2) < 4);             // the strip: neutral
+  CHECK(chroma_at(w / 4, h / 4) > 20);  // the cube
+  CHECK(chroma_at(4, h / 2 - 4) < 20);  // background: near neutral
+  CHECK(chroma_at(w / 4, 2) < 4);       // the strip: neutral
   // Luma of the centre is the cube's, not the background's (about 26).
   CHECK(frame[static_cast<size_t>(h / 2) * w + w / 2] > 50);
 }
@@ -135,7 +135,8 @@ TEST_CASE("render loop: runs only when resumed, numbers frames from 0, paces by 
     CHECK(target.frames[i].capture_mono_ns > target.frames[i - 1].capture_mono_ns);
   }
   // 30 fps: 14 intervals take about 467 ms.
-  const double span_ms = (target.frames[14].capture_mono_ns - target.frames[0].capture_mono_ns) / 1e6;
+  const double span_ms =
+      (target.frames[14].capture_mono_ns - target.frames[0].capture_mono_ns) / 1e6;
   CHECK(span_ms > 400);
   CHECK(span_ms < 700);
 }

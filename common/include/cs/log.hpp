@@ -21,12 +21,20 @@ void at(Level level, const Args&... args) {
 }
 
 template <typename... Args>
-void error(const Args&... args) { at(Level::error, args...); }
+void error(const Args&... args) {
+  at(Level::error, args...);
+}
 template <typename... Args>
-void warn(const Args&... args) { at(Level::warn, args...); }
+void warn(const Args&... args) {
+  at(Level::warn, args...);
+}
 template <typename... Args>
-void info(const Args&... args) { at(Level::info, args...); }
+void info(const Args&... args) {
+  at(Level::info, args...);
+}
 template <typename... Args>
-void debug(const Args&... args) { at(Level::debug, args...); }
+void debug(const Args&... args) {
+  at(Level::debug, args...);
+}
 
 }  // namespace cs::log

@@ -36,7 +36,9 @@ class SampleWindow {
     s.count = v.size();
     if (v.empty()) return s;
     std::sort(v.begin(), v.end());
-    auto at = [&](double q) { return v[std::min(v.size() - 1, static_cast<std::size_t>(q * (v.size() - 1) + 0.5))]; };
+    auto at = [&](double q) {
+      return v[std::min(v.size() - 1, static_cast<std::size_t>(q * (v.size() - 1) + 0.5))];
+    };
     s.p50 = at(0.5);
     s.p95 = at(0.95);
     s.max = v.back();

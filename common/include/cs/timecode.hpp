@@ -23,7 +23,9 @@ struct Stamp {
 };
 
 // Bit `i` (0 = leftmost block) of `value`: most significant bit first.
-constexpr bool bit_at(std::uint32_t value, int i) { return (value >> (kBits - 1 - i)) & 1u; }
+constexpr bool bit_at(std::uint32_t value, int i) {
+  return (value >> (kBits - 1 - i)) & 1u;
+}
 
 // Wall-clock milliseconds (CLOCK_REALTIME) modulo 2^32.
 std::uint32_t wall_clock_ms();

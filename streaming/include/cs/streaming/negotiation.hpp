@@ -26,7 +26,9 @@ class Negotiation {
   std::optional<std::string> on_offer();
   // The answer has been sent: returns the held candidates, to apply now.
   std::vector<RemoteCandidate> on_answer_sent();
-  void on_connected() { if (state_ == State::answered) state_ = State::connected; }
+  void on_connected() {
+    if (state_ == State::answered) state_ = State::connected;
+  }
   void on_failed() { state_ = State::failed; }
 
   struct CandidateDecision {

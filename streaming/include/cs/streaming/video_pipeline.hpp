@@ -12,8 +12,8 @@
 #include <string>
 
 #include "cs/render/cube_renderer.hpp"
-#include "cs/sample_window.hpp"
 #include "cs/render/frame_target.hpp"
+#include "cs/sample_window.hpp"
 #include "cs/streaming/encoder.hpp"
 #include "cs/streaming/gst_ref.hpp"
 
