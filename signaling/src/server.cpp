@@ -21,6 +21,7 @@ struct Connection {
   ConnectionId id;
   std::string incoming;  // reassembled fragments of the current message
   bool oversized = false;
+  bool binary = false;
 };
 
 namespace {
@@ -122,7 +123,7 @@ int Server::Impl::callback(lws* wsi, lws_callback_reasons reason, void* user, vo
       return 0;
     }
     case LWS_CALLBACK_ESTABLISHED: {
-      pss->connection = new Connection{self->next_id++, {}, false};
+      pss->connection = new Connection{self->next_id++, {}, false, false};
       self->sockets[pss->connection->id] = wsi;
       self->deliver({Inbound::Kind::opened, pss->connection->id, {}});
       return 0;
@@ -215,6 +216,7 @@ int Server::Impl::on_receive(lws* wsi, Connection& c, const void* in, size_t len
   if (lws_is_first_fragment(wsi)) {
     c.incoming.clear();
     c.oversized = false;
+    c.binary = lws_frame_is_binary(wsi) != 0;
   }
   if (!c.oversized) {
     if (c.incoming.size() + len > kMaxMessageBytes) {
@@ -230,6 +232,12 @@ int Server::Impl::on_receive(lws* wsi, Connection& c, const void* in, size_t len
                 error_json("message larger than " + std::to_string(kMaxMessageBytes) + " bytes"),
                 false);
     c.oversized = false;
+    return 0;
+  }
+  if (c.binary) {
+    // SPEC.md's protocol is JSON text messages.
+    queue_local(c.id, error_json("binary frames are not accepted: send JSON text"), false);
+    c.incoming.clear();
     return 0;
   }
   deliver({Inbound::Kind::message, c.id, std::move(c.incoming)});
