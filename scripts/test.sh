@@ -11,7 +11,12 @@ scripts/setup.sh --tests
 status=0
 ctest --test-dir build --output-on-failure --timeout 300 || status=1
 
-# The sanitizer build: the unit and renderer tests under ASan + UBSan.
+# The sanitizer build (ASan + UBSan): the unit and renderer tests, then the
+# server itself under the end-to-end tests that stress it most. Leak checks
+# are off: GStreamer and Mesa keep process-lifetime allocations.
 scripts/setup.sh --tests --build-dir build-asan -DCS_SANITIZE=ON
-ASAN_OPTIONS=detect_leaks=0 ctest --test-dir build-asan --output-on-failure -R '^(unit|renderer)$' || status=1
+export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+ctest --test-dir build-asan --output-on-failure -R '^(unit|renderer)$' || status=1
+CS_SERVER_BIN="$PWD/build-asan/cube-streamer" ctest --test-dir build --output-on-failure \
+  -R '^e2e_(one_viewer|three_viewers|stuck_viewer|churn|protocol_errors)$' || status=1
 exit $status
