@@ -98,7 +98,8 @@ class BaselineViewer final : public ViewerMedia {
       return false;
     }
     gst_bin_add(GST_BIN(pipeline_.get()), front);
-    const Sender sender = build_sender(GST_BIN(pipeline_.get()), offer, ice, error);
+    const Sender sender =
+        build_sender(GST_BIN(pipeline_.get()), offer, ice, SenderTuning::seed_defaults, error);
     if (!sender.webrtcbin) return false;
     webrtcbin_ = sender.webrtcbin;
     GstElement* last = nullptr;

@@ -24,8 +24,14 @@ struct Sender {
   GstElement* payloader = nullptr;
   GstElement* webrtcbin = nullptr;
 };
+// The product's latency settings; the benchmark's seed baseline goes
+// without them, as the seed design did.
+enum class SenderTuning {
+  low_latency,  // aggregate-mode=zero-latency, zero playout delay extension
+  seed_defaults,
+};
 Sender build_sender(GstBin* bin, const OfferSummary& offer, const IceSettings& ice,
-                    std::string& error);
+                    SenderTuning tuning, std::string& error);
 
 class ViewerBranch {
  public:
