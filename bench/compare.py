@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""Compares two bench/run_bench.py JSON files figure by figure.
+
+  bench/compare.py bench/reference.json bench/results/latest.json [--tolerance 15]
+                   [--only 1280x720.ours] [--all]
+
+Prints every figure present in both files: reference, new, new/reference, and
+marks WORSE when a figure moved the wrong way by more than the tolerance
+(latency, stage times, CPU, RSS, frames lost: higher is worse; fps: lower is
+worse). Tiny absolute changes (below a per-unit floor, e.g. 2 ms or 2 % of a
+core) are never marked, so that idle CPU going from 0.1 % to 0.3 % is not a
+regression. A figure measured in only one file (e.g. a --quick run against a
+full one) is shown but not judged. Exit code 1 if any figure got worse, 0 otherwise. Ratios between
+the designs ('RES.ratio.*') are shown only with --all and never judged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+# A change smaller than this (in the figure's unit) is noise, whatever the ratio.
+ABSOLUTE_FLOOR = {"ms": 3.0, "%": 3.0, "MB": 3.0, "fps": 1.0, "frames": 3.0}
+
+
+@dataclass
+class Row:
+    name: str
+    unit: str
+    better: Optional[str]
+    ref: Optional[float]
+    new: Optional[float]
+
+    @property
+    def ratio(self) -> Optional[float]:
+        if self.ref is None or self.new is None or self.ref == 0:
+            return None
+        return self.new / self.ref
+
+    def worse(self, tolerance: float) -> bool:
+        if self.better not in ("lower", "higher") or self.ref is None or self.new is None:
+            return False
+        delta = self.new - self.ref if self.better == "lower" else self.ref - self.new
+        if delta <= ABSOLUTE_FLOOR.get(self.unit, 0.0):
+            return False
+        return delta > tolerance * abs(self.ref)
+
+
+def load_figures(path: Path) -> dict[str, dict]:
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        sys.exit(f"compare: cannot read {path}: {e}")
+    if "figures" not in doc:
+        sys.exit(f"compare: {path} has no 'figures' (a soak-only or broken run?)")
+    return doc["figures"]
+
+
+def make_rows(ref: dict[str, dict], new: dict[str, dict], only: Optional[str],
+              show_all: bool) -> list[Row]:
+    rows = []
+    for name in sorted(set(ref) | set(new)):
+        if only and not name.startswith(only):
+            continue
+        if ".ratio." in name and not show_all:
+            continue
+        r, n = ref.get(name), new.get(name)
+        meta = r or n
+        rows.append(Row(name, meta.get("unit", ""), meta.get("better"),
+                        r.get("value") if r else None, n.get("value") if n else None))
+    return rows
+
+
+def fmt(v: Optional[float], digits: int = 1) -> str:
+    if v is None:
+        return "-"
+    return f"{v:.{digits}f}" if isinstance(v, float) else str(v)
+
+
+def print_rows(rows: list[Row], tolerance: float) -> int:
+    width = max((len(r.name) for r in rows), default=10)
+    print(f"{'figure':<{width}} {'unit':>6} {'reference':>10} {'new':>10} {'new/ref':>8}")
+    worse = 0
+    for r in rows:
+        mark = ""
+        if (r.ref is None) != (r.new is None):
+            mark = "  (only in one file)"
+        if r.worse(tolerance):
+            mark = "  WORSE"
+            worse += 1
+        print(f"{r.name:<{width}} {r.unit[:6]:>6} {fmt(r.ref):>10} {fmt(r.new):>10} "
+              f"{fmt(r.ratio, 2):>8}{mark}")
+    return worse
+
+
+def main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(description="Compare two run_bench.py JSON files.")
+    p.add_argument("reference", type=Path)
+    p.add_argument("new", type=Path)
+    p.add_argument("--tolerance", type=float, default=15.0,
+                   help="percent a figure may get worse before it is marked (default 15)")
+    p.add_argument("--only", help="only figures whose name starts with this, e.g. 1280x720.ours")
+    p.add_argument("--all", action="store_true", help="also show the ours/baseline ratios")
+    args = p.parse_args(argv)
+    rows = make_rows(load_figures(args.reference), load_figures(args.new), args.only, args.all)
+    worse = print_rows(rows, args.tolerance / 100.0)
+    print(f"\n{worse} figure(s) worse by more than {args.tolerance:g} % "
+          f"(and more than the absolute floor {ABSOLUTE_FLOOR})")
+    return 1 if worse else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

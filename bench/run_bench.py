@@ -1,0 +1,1071 @@
+#!/usr/bin/env python3
+"""Benchmark of cube-streamer against the seed design (--baseline).
+
+Starts the real server inside a private network namespace (a veth pair with
+both ends inside it; nothing leaves the machine) and measures, per resolution
+and per design:
+
+  * glass-to-glass latency as headless Chromium sees it (tests/browser/page_test.mjs);
+  * whole-process server CPU (% of one core) and RSS, from /proc/PID/{stat,status};
+  * the server's own per-stage times (GET /stats);
+  * viewer scaling with native no-decode viewers (cs-test-viewer --no-decode);
+  * CPU with no viewer connected.
+
+Prints a table and writes a JSON file with every figure (see bench/README.md).
+Python 3 standard library only; runs as root (ip netns).
+
+  bench/run_bench.py                 # full run (~11 min on 2 cores)
+  bench/run_bench.py --quick         # CI smoke test: exits 1 only on breakage
+  bench/run_bench.py --soak 10       # RSS over 10 minutes with 10 viewers
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_OUT = REPO / "bench" / "results" / "latest.json"
+PAGE_TEST = REPO / "tests" / "browser" / "page_test.mjs"
+PORT = 8080
+FPS = 30
+SKIPPED = 77   # ctest SKIP_RETURN_CODE, as in tests/e2e
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PAGE_SIZE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+SAMPLE_PERIOD_S = 0.5
+STAGES = ("draw", "read_back", "convert", "encode", "render_to_encoded", "render_to_send")
+DESIGNS = ("ours", "baseline")
+RECEIVING_MARK = "media pad added, receiving"
+SERVER_START_TIMEOUT_S = 30
+BROWSER_CONNECT_TIMEOUT_S = 60
+
+
+@dataclass
+class Profile:
+    """How long and how much to measure."""
+
+    name: str
+    resolutions: list[tuple[int, int]]
+    repeats: int
+    browser_seconds: float
+    viewer_counts: list[int]
+    baseline_max_viewers: int
+    scaling_resolutions: list[tuple[int, int]]
+    warmup_s: float
+    window_s: float
+    idle_s: float
+    ready_timeout_s: float
+
+
+def make_profile(args: argparse.Namespace) -> Profile:
+    if args.quick:
+        return Profile("quick", [(1280, 720)], 1, 4, [1, 3], 3, [(1280, 720)], 1.0, 5.0, 2.0, 30)
+    res = [(1280, 720), (1920, 1080)]
+    return Profile("full", res, args.repeats, args.browser_seconds, [1, 10, 25],
+                   args.baseline_max_viewers, res[:1] if args.no_scaling_1080p else res,
+                   3.0, args.window, 5.0, 45)
+
+
+# ----------------------------------------------------------------- small helpers
+
+
+def log(msg: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def median(values: list[float]) -> Optional[float]:
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def spread(values: list[float]) -> Optional[list[float]]:
+    values = [v for v in values if v is not None]
+    return [min(values), max(values)] if values else None
+
+
+def ratio(ours: Optional[float], base: Optional[float]) -> Optional[float]:
+    if ours is None or base is None or base == 0:
+        return None
+    return ours / base
+
+
+def res_name(res: tuple[int, int]) -> str:
+    return f"{res[0]}x{res[1]}"
+
+
+def short_res(res: tuple[int, int]) -> str:
+    return f"{res[1]}p"
+
+
+def loadavg() -> list[float]:
+    return [float(x) for x in Path("/proc/loadavg").read_text().split()[:3]]
+
+
+# ----------------------------------------------------------- process sampling
+
+
+@dataclass
+class ProcSample:
+    t: float          # time.monotonic()
+    ticks: int        # utime + stime, clock ticks
+    rss_kb: int
+
+
+@dataclass
+class ProcWindow:
+    """Server cost over one measured window."""
+
+    seconds: float
+    cpu_pct: float            # average, % of one core
+    cpu_peak_pct: float       # highest over SAMPLE_PERIOD_S intervals
+    rss_peak_mb: float        # highest sample
+    rss_steady_mb: float      # median of the second half of the samples
+    samples: int
+
+
+def read_proc(pid: int) -> Optional[ProcSample]:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2:].split()
+    ticks = int(fields[11]) + int(fields[12])   # utime, stime (fields 14, 15)
+    m = re.search(r"^VmRSS:\s+(\d+)\s+kB", status, re.M)
+    rss_kb = int(m.group(1)) if m else int(fields[21]) * PAGE_SIZE_KB
+    return ProcSample(time.monotonic(), ticks, rss_kb)
+
+
+class ProcSampler:
+    """Samples one process every SAMPLE_PERIOD_S in a background thread."""
+
+    def __init__(self, pid: int, period_s: float = SAMPLE_PERIOD_S):
+        self.pid = pid
+        self.period_s = period_s
+        self.samples: list[ProcSample] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> "ProcSampler":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.sample()
+            self._stop.wait(self.period_s)
+
+    def sample(self) -> Optional[ProcSample]:
+        s = read_proc(self.pid)
+        if s:
+            with self._lock:
+                self.samples.append(s)
+        return s
+
+    def between(self, t0: float, t1: float) -> list[ProcSample]:
+        with self._lock:
+            return [s for s in self.samples if t0 <= s.t <= t1]
+
+    def window(self, t0: float, t1: float) -> Optional[ProcWindow]:
+        return summarise_samples(self.between(t0, t1))
+
+
+def summarise_samples(samples: list[ProcSample]) -> Optional[ProcWindow]:
+    if len(samples) < 2:
+        return None
+    first, last = samples[0], samples[-1]
+    seconds = last.t - first.t
+    cpu = 100.0 * (last.ticks - first.ticks) / CLK_TCK / seconds
+    peaks = [100.0 * (b.ticks - a.ticks) / CLK_TCK / (b.t - a.t)
+             for a, b in zip(samples, samples[1:]) if b.t > a.t]
+    rss = [s.rss_kb / 1024.0 for s in samples]
+    return ProcWindow(round(seconds, 2), round(cpu, 1), round(max(peaks), 1),
+                      round(max(rss), 1), round(statistics.median(rss[len(rss) // 2:]), 1),
+                      len(samples))
+
+
+# ---------------------------------------------------------- network namespace
+
+
+class Namespace:
+    """A private network namespace with a veth pair, both ends inside it."""
+
+    def __init__(self) -> None:
+        pid = os.getpid()
+        self.name = f"csbench{pid}"
+        net = pid % 250 + 1
+        self.server_ip = f"10.79.{net}.1"
+        self.client_ip = f"10.79.{net}.2"
+        self.created = False
+
+    def __enter__(self) -> "Namespace":
+        ip = ["ip", "-n", self.name]
+        subprocess.run(["ip", "netns", "add", self.name], check=True)
+        self.created = True
+        for cmd in (["link", "set", "lo", "up"],
+                    ["link", "add", "csv0", "type", "veth", "peer", "name", "csv1"],
+                    ["addr", "add", f"{self.server_ip}/24", "dev", "csv0"],
+                    ["addr", "add", f"{self.client_ip}/24", "dev", "csv1"],
+                    ["link", "set", "csv0", "up"],
+                    ["link", "set", "csv1", "up"]):
+            subprocess.run(ip + cmd, check=True)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.delete()
+
+    def delete(self) -> None:
+        if not self.created:
+            return
+        # Anything still running in it was started by this benchmark.
+        pids = subprocess.run(["ip", "netns", "pids", self.name], capture_output=True,
+                              text=True).stdout.split()
+        for pid in pids:
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except (OSError, ValueError):
+                pass
+        subprocess.run(["ip", "netns", "delete", self.name], capture_output=True)
+        self.created = False
+
+    def cmd(self, *argv: str) -> list[str]:
+        return ["ip", "netns", "exec", self.name, *argv]
+
+    def popen(self, argv: list[str], out: Path, err: Path) -> subprocess.Popen:
+        with open(out, "wb") as o, open(err, "wb") as e:
+            return subprocess.Popen(self.cmd(*argv), stdout=o, stderr=e, stdin=subprocess.DEVNULL)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.server_ip}:{PORT}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://{self.server_ip}:{PORT}/ws"
+
+    def get_stats(self) -> Optional[dict]:
+        r = subprocess.run(self.cmd("curl", "-sf", "--max-time", "3", f"{self.base_url}/stats"),
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            return None
+        try:
+            return json.loads(r.stdout)
+        except json.JSONDecodeError:
+            return None
+
+
+# ------------------------------------------------------------------- server
+
+
+class BrokenRun(Exception):
+    """Something that must fail the smoke test (not a timing)."""
+
+
+@dataclass
+class Tools:
+    server: Path
+    viewer: Path
+    logs: Path
+
+
+class Server:
+    """One cube-streamer process inside the namespace."""
+
+    def __init__(self, ns: Namespace, tools: Tools, design: str, res: tuple[int, int]):
+        self.ns, self.tools, self.design, self.res = ns, tools, design, res
+        tag = f"server-{design}-{res_name(res)}-{int(time.time())}"
+        self.log_path = tools.logs / f"{tag}.log"
+        env = [f"CS_HOST={ns.server_ip}", f"CS_PORT={PORT}", f"CS_ICE_ADDRESSES={ns.server_ip}",
+               f"CS_WIDTH={res[0]}", f"CS_HEIGHT={res[1]}", f"CS_FPS={FPS}"]
+        argv = ["env", *env, str(tools.server)] + (["--baseline"] if design == "baseline" else [])
+        self.proc = ns.popen(argv, self.log_path, self.log_path)
+        self.pid = self.proc.pid
+        self.exit_code: Optional[int] = None
+        self._wait_ready()
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            self.check_alive("starting")
+            if self.ns.get_stats() is not None:
+                return
+            time.sleep(0.2)
+        raise BrokenRun(f"server ({self.design}) did not answer /stats within "
+                        f"{SERVER_START_TIMEOUT_S} s; log {self.log_path}")
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def check_alive(self, when: str) -> None:
+        if not self.alive():
+            raise BrokenRun(f"server ({self.design} {res_name(self.res)}) died while {when} "
+                            f"(exit {self.proc.returncode}); log tail:\n{self.log_tail()}")
+
+    def log_tail(self, lines: int = 20) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def stop(self) -> int:
+        if self.alive():
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                log(f"server ({self.design}) still running 10 s after SIGTERM: killed")
+        self.exit_code = self.proc.returncode
+        return self.exit_code
+
+
+# ------------------------------------------------------------- measurements
+
+
+@dataclass
+class StageMedians:
+    """Medians (ms) of the server's own per-stage times, from GET /stats."""
+
+    draw: Optional[float] = None
+    read_back: Optional[float] = None
+    convert: Optional[float] = None
+    encode: Optional[float] = None
+    render_to_encoded: Optional[float] = None
+    render_to_send: Optional[float] = None
+    frames_rendered: Optional[int] = None
+    frames_encoded: Optional[int] = None
+    frames_late: Optional[int] = None
+    encoder: Optional[str] = None
+
+
+def stage_medians(stats: Optional[dict]) -> StageMedians:
+    if not stats:
+        return StageMedians()
+    stages = stats.get("stages_ms", {})
+    medians = {k: (round(stages[k]["p50"], 2) if stages.get(k, {}).get("count") else None)
+               for k in STAGES}
+    return StageMedians(**medians, frames_rendered=stats.get("frames_rendered"),
+                        frames_encoded=stats.get("frames_encoded"),
+                        frames_late=stats.get("frames_late"), encoder=stats.get("encoder"))
+
+
+def late_pct(before: Optional[dict], after: Optional[dict]) -> Optional[float]:
+    """Share of the frames rendered between two /stats snapshots that were late."""
+    if not before or not after:
+        return None
+    rendered = after.get("frames_rendered", 0) - before.get("frames_rendered", 0)
+    late = after.get("frames_late", 0) - before.get("frames_late", 0)
+    return round(100.0 * late / rendered, 1) if rendered > 0 else None
+
+
+def render_fps(before: Optional[dict], after: Optional[dict], seconds: float) -> Optional[float]:
+    if not before or not after or seconds <= 0:
+        return None
+    return round((after.get("frames_rendered", 0) - before.get("frames_rendered", 0)) / seconds, 1)
+
+
+@dataclass
+class IdleRun:
+    """CPU with no viewer connected."""
+
+    when: str
+    proc: Optional[ProcWindow]
+
+
+@dataclass
+class BrowserRun:
+    """One headless-Chromium latency run (one viewer: the browser)."""
+
+    ok: bool
+    latency_p50_ms: Optional[float] = None
+    latency_p95_ms: Optional[float] = None
+    latency_p99_ms: Optional[float] = None
+    latency_max_ms: Optional[float] = None
+    presented_fps: Optional[float] = None
+    frames_lost: Optional[int] = None
+    frames: Optional[int] = None
+    proc: Optional[ProcWindow] = None
+    stages: StageMedians = field(default_factory=StageMedians)
+    late_pct: Optional[float] = None   # rendered frames that missed their tick, in the run
+    error: Optional[str] = None
+    page: Optional[dict] = None
+
+
+@dataclass
+class ScalingStep:
+    """N native no-decode viewers at once."""
+
+    viewers: int
+    ready: int = 0
+    fps: list[float] = field(default_factory=list)
+    fps_min: Optional[float] = None
+    fps_median: Optional[float] = None
+    max_gap_ms: Optional[int] = None
+    frames_total: int = 0
+    proc: Optional[ProcWindow] = None
+    stages: StageMedians = field(default_factory=StageMedians)
+    late_pct: Optional[float] = None   # rendered frames that missed their tick, in the window
+    render_fps: Optional[float] = None  # frames the server rendered per second, in the window
+    not_run: Optional[str] = None
+
+
+@dataclass
+class DesignResult:
+    design: str
+    resolution: str
+    idle: list[IdleRun] = field(default_factory=list)
+    browser: list[BrowserRun] = field(default_factory=list)
+    browser_summary: dict = field(default_factory=dict)
+    scaling: list[ScalingStep] = field(default_factory=list)
+    server_exit_code: Optional[int] = None
+
+
+@dataclass
+class SoakResult:
+    minutes: float
+    viewers: int
+    resolution: str
+    period_s: float
+    rss_mb: list[list[float]] = field(default_factory=list)   # [seconds since start, MB]
+    first_mb: Optional[float] = None
+    last_mb: Optional[float] = None
+    min_mb: Optional[float] = None
+    max_mb: Optional[float] = None
+    drift_mb: Optional[float] = None          # last - first
+    max_minus_min_mb: Optional[float] = None
+    slope_mb_per_min: Optional[float] = None  # least squares
+    cpu_pct: Optional[float] = None
+    viewer_fps_min: Optional[float] = None
+    meets_100mb: Optional[bool] = None
+    flat_5mb: Optional[bool] = None
+
+
+def measure_idle(server: Server, sampler: ProcSampler, seconds: float, when: str) -> IdleRun:
+    time.sleep(1.0)   # let the last viewer's teardown settle
+    t0 = time.monotonic()
+    sampler.sample()
+    time.sleep(seconds)
+    sampler.sample()
+    server.check_alive(f"idle ({when})")
+    run = IdleRun(when, sampler.window(t0, time.monotonic()))
+    log(f"  idle {when}: CPU {run.proc.cpu_pct if run.proc else '?'} %")
+    return run
+
+
+def wait_for(pred: Callable[[], bool], timeout_s: float, period_s: float = 0.25) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(period_s)
+    return pred()
+
+
+def last_json_line(path: Path) -> Optional[dict]:
+    try:
+        lines = [l for l in path.read_text(errors="replace").splitlines() if l.startswith("{")]
+        return json.loads(lines[-1]) if lines else None
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def browser_run(server: Server, sampler: ProcSampler, seconds: float, index: int) -> BrowserRun:
+    ns, logs = server.ns, server.tools.logs
+    tag = f"browser-{server.design}-{res_name(server.res)}-{index}"
+    out, err = logs / f"{tag}.out", logs / f"{tag}.err"
+    proc = ns.popen(["node", str(PAGE_TEST), ns.base_url + "/", "--bench", str(seconds)], out, err)
+    first_stats: list[dict] = []
+
+    def viewer_up() -> bool:
+        s = ns.get_stats()
+        if s and s.get("viewers", 0) >= 1 and s.get("frames_rendered", 0) > 0:
+            first_stats.append(s)
+        return bool(first_stats) or proc.poll() is not None
+
+    wait_for(viewer_up, BROWSER_CONNECT_TIMEOUT_S, 0.5)
+    t_up = time.monotonic()
+    if not wait_for(lambda: proc.poll() is not None, BROWSER_CONNECT_TIMEOUT_S + seconds + 30,
+                    0.1):
+        proc.kill()
+        proc.wait()
+    t_end = time.monotonic() - 1.0   # the page stops measuring, then closes Chromium
+    stats = ns.get_stats()
+    server.check_alive(f"serving the browser ({tag})")
+    page = last_json_line(out)
+    if proc.returncode != 0 or not page or not page.get("frames"):
+        error = (err.read_text(errors="replace")[-1500:] if err.exists() else "") or "no output"
+        log(f"  browser run {index} FAILED (exit {proc.returncode}, "
+            f"viewer seen: {bool(first_stats)}): {error}")
+        return BrowserRun(ok=False, error=error, page=page, stages=stage_medians(stats))
+    t_start = max(t_up + 3.0, t_end - seconds)
+    lat = page.get("latencyMs", {})
+    run = BrowserRun(True, lat.get("p50"), lat.get("p95"), lat.get("p99"), lat.get("max"),
+                     page.get("framesPerSecond"), page.get("framesLost"), page.get("frames"),
+                     sampler.window(t_start, t_end), stage_medians(stats),
+                     late_pct=late_pct(first_stats[0] if first_stats else None, stats), page=page)
+    log(f"  browser run {index}: latency p50 {run.latency_p50_ms} p95 {run.latency_p95_ms} "
+        f"p99 {run.latency_p99_ms} max {run.latency_max_ms} ms, {run.presented_fps} fps, "
+        f"lost {run.frames_lost}, server CPU {run.proc.cpu_pct if run.proc else '?'} %")
+    return run
+
+
+def count_receiving(err_path: Path) -> int:
+    try:
+        return err_path.read_text(errors="replace").count(RECEIVING_MARK)
+    except OSError:
+        return 0
+
+
+def viewer_reports(out_path: Path) -> list[dict]:
+    reports = []
+    for line in out_path.read_text(errors="replace").splitlines():
+        if line.startswith("{"):
+            try:
+                reports.append(json.loads(line))
+            except json.JSONDecodeError:
+                pass
+    return reports
+
+
+def scaling_step(server: Server, sampler: ProcSampler, viewers: int, prof: Profile) -> ScalingStep:
+    ns, logs = server.ns, server.tools.logs
+    tag = f"viewers-{server.design}-{res_name(server.res)}-{viewers}"
+    out, err = logs / f"{tag}.out", logs / f"{tag}.err"
+    duration = prof.ready_timeout_s + prof.warmup_s + prof.window_s + 60
+    proc = ns.popen([str(server.tools.viewer), "--url", ns.ws_url, "--duration", str(duration),
+                     "--viewers", str(viewers), "--no-decode"], out, err)
+    step = ScalingStep(viewers)
+    try:
+        wait_for(lambda: count_receiving(err) >= viewers or proc.poll() is not None,
+                 prof.ready_timeout_s)
+        step.ready = count_receiving(err)
+        time.sleep(prof.warmup_s)
+        before = ns.get_stats()
+        t0 = time.monotonic()
+        sampler.sample()
+        time.sleep(prof.window_s)
+        sampler.sample()
+        t1 = time.monotonic()
+        after = ns.get_stats()
+        step.proc = sampler.window(t0, t1)
+        step.stages = stage_medians(after)
+        step.late_pct = late_pct(before, after)
+        step.render_fps = render_fps(before, after, t1 - t0)
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    server.check_alive(f"serving {viewers} viewers")
+    fill_viewer_figures(step, viewer_reports(out))
+    log(f"  {viewers:>2} viewers ({step.ready} receiving): fps min {step.fps_min} median "
+        f"{step.fps_median}, server CPU {step.proc.cpu_pct if step.proc else '?'} %, "
+        f"RSS {step.proc.rss_steady_mb if step.proc else '?'} MB")
+    return step
+
+
+def fill_viewer_figures(step: ScalingStep, reports: list[dict]) -> None:
+    step.fps = [round(r.get("fps", 0.0), 1) for r in reports]
+    step.fps += [0.0] * max(0, step.viewers - len(reports))   # a viewer that never reported
+    step.fps_min = min(step.fps) if step.fps else None
+    step.fps_median = round(statistics.median(step.fps), 1) if step.fps else None
+    step.max_gap_ms = max((r.get("max_gap_ms", 0) for r in reports), default=None)
+    step.frames_total = sum(r.get("frames", 0) for r in reports)
+
+
+# ----------------------------------------------------------- one design run
+
+
+def summarise_browser(runs: list[BrowserRun]) -> dict:
+    """Medians over the repeats of every per-run figure, with [min, max]."""
+    ok = [r for r in runs if r.ok]
+    getters = {
+        "latency_p50_ms": lambda r: r.latency_p50_ms,
+        "latency_p95_ms": lambda r: r.latency_p95_ms,
+        "latency_p99_ms": lambda r: r.latency_p99_ms,
+        "latency_max_ms": lambda r: r.latency_max_ms,
+        "presented_fps": lambda r: r.presented_fps,
+        "frames_lost": lambda r: r.frames_lost,
+        "cpu_pct": lambda r: r.proc.cpu_pct if r.proc else None,
+        "cpu_peak_pct": lambda r: r.proc.cpu_peak_pct if r.proc else None,
+        "rss_peak_mb": lambda r: r.proc.rss_peak_mb if r.proc else None,
+        "rss_steady_mb": lambda r: r.proc.rss_steady_mb if r.proc else None,
+        "late_pct": lambda r: r.late_pct,
+    }
+    for stage in STAGES:
+        getters[f"stage_{stage}_ms"] = (lambda s: lambda r: getattr(r.stages, s))(stage)
+    summary = {"runs_ok": len(ok), "runs": len(runs)}
+    for name, get in getters.items():
+        values = [get(r) for r in ok]
+        summary[name] = median(values)
+        summary[name + "_spread"] = spread(values)
+    return summary
+
+
+def run_design(ns: Namespace, tools: Tools, design: str, res: tuple[int, int], prof: Profile,
+               with_scaling: bool) -> DesignResult:
+    log(f"{design} {res_name(res)}: starting server")
+    result = DesignResult(design, res_name(res))
+    server = Server(ns, tools, design, res)
+    try:
+        with ProcSampler(server.pid) as sampler:
+            result.idle.append(measure_idle(server, sampler, prof.idle_s, "before viewers"))
+            for i in range(prof.repeats):
+                result.browser.append(browser_run(server, sampler, prof.browser_seconds, i))
+            result.browser_summary = summarise_browser(result.browser)
+            if with_scaling:
+                result.scaling = run_scaling(server, sampler, design, prof)
+            result.idle.append(measure_idle(server, sampler, prof.idle_s, "after viewers left"))
+    finally:
+        result.server_exit_code = server.stop()
+        log(f"{design} {res_name(res)}: server exit code {result.server_exit_code}")
+    return result
+
+
+def run_scaling(server: Server, sampler: ProcSampler, design: str,
+                prof: Profile) -> list[ScalingStep]:
+    steps = []
+    for n in prof.viewer_counts:
+        if design == "baseline" and n > prof.baseline_max_viewers:
+            steps.append(ScalingStep(n, not_run=f"above --baseline-max-viewers "
+                                                f"{prof.baseline_max_viewers}"))
+            continue
+        steps.append(scaling_step(server, sampler, n, prof))
+        time.sleep(1.0)
+    return steps
+
+
+# ------------------------------------------------------------------- soak
+
+
+def run_soak(ns: Namespace, tools: Tools, minutes: float, viewers: int = 10,
+             period_s: float = 5.0) -> SoakResult:
+    res = (1280, 720)
+    soak = SoakResult(minutes, viewers, res_name(res), period_s)
+    server = Server(ns, tools, "ours", res)
+    out, err = tools.logs / "soak-viewers.out", tools.logs / "soak-viewers.err"
+    proc = ns.popen([str(tools.viewer), "--url", ns.ws_url, "--duration",
+                     str(minutes * 60 + 120), "--viewers", str(viewers), "--no-decode"], out, err)
+    try:
+        wait_for(lambda: count_receiving(err) >= viewers, 60)
+        log(f"soak: {count_receiving(err)}/{viewers} viewers receiving; sampling RSS every "
+            f"{period_s} s for {minutes} min")
+        samples = soak_samples(server, minutes * 60, period_s)
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        server.stop()
+    fill_soak(soak, samples, viewer_reports(out))
+    return soak
+
+
+def soak_samples(server: Server, seconds: float, period_s: float) -> list[ProcSample]:
+    samples = []
+    start = time.monotonic()
+    next_log = start + 60
+    while time.monotonic() - start <= seconds:
+        server.check_alive("soak")
+        s = read_proc(server.pid)
+        if s:
+            samples.append(s)
+        if time.monotonic() >= next_log:
+            log(f"soak: {int((time.monotonic() - start) / 60)} min, RSS {s.rss_kb / 1024:.1f} MB")
+            next_log += 60
+        time.sleep(period_s)
+    return samples
+
+
+def fill_soak(soak: SoakResult, samples: list[ProcSample], reports: list[dict]) -> None:
+    if len(samples) < 2:
+        return
+    t0 = samples[0].t
+    xs = [(s.t - t0) / 60.0 for s in samples]
+    ys = [s.rss_kb / 1024.0 for s in samples]
+    soak.rss_mb = [[round(x * 60, 1), round(y, 2)] for x, y in zip(xs, ys)]
+    soak.first_mb, soak.last_mb = round(ys[0], 1), round(ys[-1], 1)
+    soak.min_mb, soak.max_mb = round(min(ys), 1), round(max(ys), 1)
+    soak.drift_mb = round(ys[-1] - ys[0], 1)
+    soak.max_minus_min_mb = round(max(ys) - min(ys), 1)
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    sxx = sum((x - mx) ** 2 for x in xs)
+    soak.slope_mb_per_min = round(sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx, 3) \
+        if sxx else None
+    soak.cpu_pct = summarise_samples(samples).cpu_pct
+    fps = [r.get("fps", 0.0) for r in reports]
+    soak.viewer_fps_min = round(min(fps), 1) if fps else None
+    soak.meets_100mb = soak.max_mb <= 100.0
+    soak.flat_5mb = soak.max_minus_min_mb <= 10.0 and abs(soak.drift_mb) <= 5.0
+
+
+# -------------------------------------------------------------- figures/JSON
+
+
+# name -> (unit, better, getter from a DesignResult); better is "lower" or "higher".
+def design_figures(r: DesignResult) -> dict[str, tuple[str, str, Optional[float]]]:
+    b = r.browser_summary
+    figs = {
+        "latency_p50_ms": ("ms", "lower", b.get("latency_p50_ms")),
+        "latency_p95_ms": ("ms", "lower", b.get("latency_p95_ms")),
+        "latency_p99_ms": ("ms", "lower", b.get("latency_p99_ms")),
+        "latency_max_ms": ("ms", "lower", b.get("latency_max_ms")),
+        "presented_fps": ("fps", "higher", b.get("presented_fps")),
+        "frames_lost": ("frames", "lower", b.get("frames_lost")),
+        "cpu_pct": ("%", "lower", b.get("cpu_pct")),
+        "cpu_peak_pct": ("%", "lower", b.get("cpu_peak_pct")),
+        "rss_peak_mb": ("MB", "lower", b.get("rss_peak_mb")),
+        "rss_steady_mb": ("MB", "lower", b.get("rss_steady_mb")),
+        "late_pct": ("%", "lower", b.get("late_pct")),
+    }
+    for stage in STAGES:
+        figs[f"stage_{stage}_ms"] = ("ms", "lower", b.get(f"stage_{stage}_ms"))
+    for idle in r.idle:
+        key = "idle_cpu_pct" if idle.when.startswith("before") else "idle_after_cpu_pct"
+        figs[key] = ("%", "lower", idle.proc.cpu_pct if idle.proc else None)
+    for s in r.scaling:
+        if s.not_run:
+            continue
+        v = f"v{s.viewers}"
+        figs[f"{v}_fps_min"] = ("fps", "higher", s.fps_min)
+        figs[f"{v}_fps_median"] = ("fps", "higher", s.fps_median)
+        figs[f"{v}_cpu_pct"] = ("%", "lower", s.proc.cpu_pct if s.proc else None)
+        figs[f"{v}_rss_mb"] = ("MB", "lower", s.proc.rss_steady_mb if s.proc else None)
+        figs[f"{v}_late_pct"] = ("%", "lower", s.late_pct)
+        figs[f"{v}_render_fps"] = ("fps", "higher", s.render_fps)
+    cpa = cpu_per_added_viewer(r)
+    if cpa is not None:
+        figs["cpu_per_added_viewer_pct"] = ("%", "lower", cpa)
+    return figs
+
+
+def cpu_per_added_viewer(r: DesignResult) -> Optional[float]:
+    steps = [s for s in r.scaling if not s.not_run and s.proc]
+    if len(steps) < 2:
+        return None
+    lo, hi = steps[0], steps[-1]
+    return round((hi.proc.cpu_pct - lo.proc.cpu_pct) / (hi.viewers - lo.viewers), 2)
+
+
+def flat_figures(results: dict[str, dict[str, DesignResult]]) -> dict[str, dict]:
+    """Every figure as 'RES.DESIGN.NAME' -> {value, unit, better}, plus ratios."""
+    flat = {}
+    for res, by_design in results.items():
+        per_design = {d: design_figures(r) for d, r in by_design.items()}
+        for design, figs in per_design.items():
+            for name, (unit, better, value) in figs.items():
+                flat[f"{res}.{design}.{name}"] = {"value": value, "unit": unit, "better": better}
+        if "ours" in per_design and "baseline" in per_design:
+            for name, (unit, _, value) in per_design["ours"].items():
+                base = per_design["baseline"].get(name, (None, None, None))[2]
+                r = ratio(value, base)
+                flat[f"{res}.ratio.{name}"] = {"value": round(r, 3) if r is not None else None,
+                                               "unit": "ours/baseline", "better": None}
+    return flat
+
+
+def machine_info() -> dict:
+    cpu_model = ""
+    try:
+        m = re.search(r"^model name\s*:\s*(.*)$", Path("/proc/cpuinfo").read_text(), re.M)
+        cpu_model = m.group(1) if m else ""
+    except OSError:
+        pass
+    return {"nproc": os.cpu_count(), "cpu_model": cpu_model, "kernel": platform.release(),
+            "loadavg_before": loadavg()}
+
+
+def git_commit() -> Optional[str]:
+    r = subprocess.run(["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True,
+                       text=True)
+    return r.stdout.strip() if r.returncode == 0 else None
+
+
+# ------------------------------------------------------------------ printing
+
+
+def fmt(v, digits: int = 1) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.{digits}f}"
+    return str(v)
+
+
+def fmt_spread(value, sp) -> str:
+    if value is None:
+        return "-"
+    if not sp or sp[0] == sp[1]:
+        return fmt(value)
+    return f"{fmt(value)} [{fmt(sp[0])}..{fmt(sp[1])}]"
+
+
+MAIN_ROWS = [
+    ("glass-to-glass latency p50 (ms)", "latency_p50_ms"),
+    ("glass-to-glass latency p95 (ms)", "latency_p95_ms"),
+    ("glass-to-glass latency p99 (ms)", "latency_p99_ms"),
+    ("glass-to-glass latency max (ms)", "latency_max_ms"),
+    ("frames presented per second", "presented_fps"),
+    ("frames lost", "frames_lost"),
+    ("server CPU, 1 browser viewer (% core)", "cpu_pct"),
+    ("server CPU peak over 0.5 s (% core)", "cpu_peak_pct"),
+    ("server RSS peak (MB)", "rss_peak_mb"),
+    ("server RSS steady (MB)", "rss_steady_mb"),
+    ("frames rendered late (% of rendered)", "late_pct"),
+    ("stage: render/draw median (ms)", "stage_draw_ms"),
+    ("stage: read-back median (ms)", "stage_read_back_ms"),
+    ("stage: colour conversion median (ms)", "stage_convert_ms"),
+    ("stage: encode median (ms)", "stage_encode_ms"),
+    ("stage: render->encoded median (ms)", "stage_render_to_encoded_ms"),
+    ("stage: render->packet sent median (ms)", "stage_render_to_send_ms"),
+]
+
+
+def print_main_table(results: dict[str, dict[str, DesignResult]], repeats: int) -> None:
+    for res, by_design in results.items():
+        ours, base = by_design.get("ours"), by_design.get("baseline")
+        print(f"\n== {res} @ {FPS} fps  (median of {repeats} browser run(s); [min..max]) ==")
+        print(f"{'figure':<40} {'ours':>22} {'baseline':>22} {'ratio':>7}")
+        for label, key in MAIN_ROWS:
+            ov = ours.browser_summary.get(key) if ours else None
+            bv = base.browser_summary.get(key) if base else None
+            osp = ours.browser_summary.get(key + "_spread") if ours else None
+            bsp = base.browser_summary.get(key + "_spread") if base else None
+            r = ratio(ov, bv)
+            print(f"{label:<40} {fmt_spread(ov, osp):>22} {fmt_spread(bv, bsp):>22} "
+                  f"{fmt(r, 2):>7}")
+        for when, label in (("before", "server CPU, no viewer (% core)"),
+                            ("after", "server CPU, after viewers left (% core)")):
+            ov = idle_cpu(ours, when)
+            bv = idle_cpu(base, when)
+            print(f"{label:<40} {fmt(ov):>22} {fmt(bv):>22} {'':>7}")
+
+
+def idle_cpu(r: Optional[DesignResult], when: str) -> Optional[float]:
+    if not r:
+        return None
+    for idle in r.idle:
+        if idle.when.startswith(when) and idle.proc:
+            return idle.proc.cpu_pct
+    return None
+
+
+def print_scaling_table(results: dict[str, dict[str, DesignResult]]) -> None:
+    for res, by_design in results.items():
+        if not any(r.scaling for r in by_design.values()):
+            continue
+        print(f"\n== viewer scaling, {res}, native no-decode viewers ==")
+        print(f"{'design':<9} {'viewers':>7} {'receiving':>9} {'fps min':>8} {'fps med':>8} "
+              f"{'max gap ms':>10} {'CPU %':>7} {'RSS MB':>7} {'late %':>7} {'rendered/s':>10}")
+        for design in DESIGNS:
+            r = by_design.get(design)
+            for s in (r.scaling if r else []):
+                if s.not_run:
+                    print(f"{design:<9} {s.viewers:>7}   not run ({s.not_run})")
+                    continue
+                p = s.proc
+                print(f"{design:<9} {s.viewers:>7} {s.ready:>9} {fmt(s.fps_min):>8} "
+                      f"{fmt(s.fps_median):>8} {fmt(s.max_gap_ms):>10} "
+                      f"{fmt(p.cpu_pct if p else None):>7} {fmt(p.rss_steady_mb if p else None):>7}"
+                      f" {fmt(s.late_pct):>7} {fmt(s.render_fps):>10}")
+        ours = by_design.get("ours")
+        if ours:
+            steps = [s for s in ours.scaling if not s.not_run]
+            if len(steps) >= 2:
+                print(f"ours: CPU per added viewer = (CPU at {steps[-1].viewers} - CPU at "
+                      f"{steps[0].viewers}) / {steps[-1].viewers - steps[0].viewers} = "
+                      f"{fmt(cpu_per_added_viewer(ours), 2)} % of a core")
+
+
+def print_soak(soak: SoakResult) -> None:
+    print(f"\n== soak: {soak.viewers} no-decode viewers, {soak.resolution}, {soak.minutes} min, "
+          f"RSS every {soak.period_s} s ==")
+    print(f"RSS first {fmt(soak.first_mb)} MB, last {fmt(soak.last_mb)} MB, min {fmt(soak.min_mb)}"
+          f", max {fmt(soak.max_mb)} MB; drift (last-first) {fmt(soak.drift_mb)} MB; "
+          f"max-min {fmt(soak.max_minus_min_mb)} MB; slope {fmt(soak.slope_mb_per_min, 3)} MB/min")
+    print(f"server CPU {fmt(soak.cpu_pct)} %; viewer fps min {fmt(soak.viewer_fps_min)}")
+    print(f"target RSS <= 100 MB: {'yes' if soak.meets_100mb else 'NO'}; "
+          f"flat +-5 MB: {'yes' if soak.flat_5mb else 'NO'}")
+
+
+def print_machine(machine: dict) -> None:
+    print(f"machine: {machine['nproc']} cores ({machine['cpu_model']}), kernel {machine['kernel']}")
+    print(f"load average before: {machine['loadavg_before']}  after: "
+          f"{machine.get('loadavg_after')}")
+
+
+# ---------------------------------------------------------------- checks/main
+
+
+def breakage(results: dict[str, dict[str, DesignResult]]) -> list[str]:
+    """What the smoke test fails on: never timings, only things that are broken."""
+    problems = []
+    for res, by_design in results.items():
+        for design, r in by_design.items():
+            where = f"{res} {design}"
+            if r.server_exit_code not in (0, None):
+                problems.append(f"{where}: server exit code {r.server_exit_code} after SIGTERM")
+            if not r.browser or not any(b.ok for b in r.browser):
+                problems.append(f"{where}: the browser presented no frame")
+            for s in r.scaling:
+                if s.not_run:
+                    continue
+                if s.ready < s.viewers or s.frames_total == 0 or (s.fps_min or 0) <= 0:
+                    problems.append(f"{where}: {s.viewers} viewer(s): {s.ready} receiving, "
+                                    f"fps min {s.fps_min}")
+                if not s.stages.frames_rendered:
+                    problems.append(f"{where}: server rendered no frame")
+    return problems
+
+
+def to_jsonable(obj):
+    if dataclasses.is_dataclass(obj):
+        return {k: to_jsonable(v) for k, v in dataclasses.asdict(obj).items()}
+    if isinstance(obj, dict):
+        return {k: to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [to_jsonable(v) for v in obj]
+    return obj
+
+
+def write_json(path: Path, doc: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(to_jsonable(doc), indent=1) + "\n")
+    tmp.replace(path)
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true",
+                   help="CI smoke test: 720p, 1 and 3 viewers, ~5 s steps; fails only on breakage")
+    p.add_argument("--repeats", type=int, default=3, help="browser latency runs per design/res")
+    p.add_argument("--browser-seconds", type=float, default=20.0,
+                   help="measured seconds per browser run (after page_test's 3 s warm-up)")
+    p.add_argument("--window", type=float, default=10.0, help="measured seconds per scaling step")
+    p.add_argument("--baseline-max-viewers", type=int, default=10,
+                   help="largest viewer count tried with --baseline")
+    p.add_argument("--no-scaling-1080p", action="store_true",
+                   help="viewer scaling at 1280x720 only (saves ~3.5 min)")
+    p.add_argument("--soak", type=float, metavar="MINUTES",
+                   help="only run the RSS soak: 10 no-decode viewers at 720p for MINUTES")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON output file")
+    p.add_argument("--build", type=Path, default=REPO / "build", help="build directory")
+    p.add_argument("--server", type=Path, help="server binary (default BUILD/cube-streamer)")
+    p.add_argument("--keep-logs", action="store_true", help="keep the server/viewer logs")
+    return p.parse_args(argv)
+
+
+def check_prerequisites(tools: Tools) -> None:
+    if os.geteuid() != 0:
+        print("run_bench: needs root (ip netns); skipped", file=sys.stderr)
+        sys.exit(SKIPPED)
+    for path in (tools.server, tools.viewer):
+        if not os.access(path, os.X_OK):
+            sys.exit(f"run_bench: no executable at {path}")
+    if not (PAGE_TEST.parent / "node_modules" / "playwright-core").is_dir():
+        log("installing npm dependencies of tests/browser")
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=PAGE_TEST.parent,
+                       check=True, stdout=sys.stderr)
+
+
+def run_all(ns: Namespace, tools: Tools, prof: Profile) -> dict[str, dict[str, DesignResult]]:
+    results: dict[str, dict[str, DesignResult]] = {}
+    for res in prof.resolutions:
+        results[res_name(res)] = {}
+        for design in DESIGNS:
+            results[res_name(res)][design] = run_design(ns, tools, design, res, prof,
+                                                         res in prof.scaling_resolutions)
+    return results
+
+
+def interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt()
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    # SIGTERM unwinds like Ctrl-C, so the namespace and every child go away.
+    signal.signal(signal.SIGTERM, interrupt)
+    logs = Path(tempfile.mkdtemp(prefix="cs-bench-"))
+    tools = Tools(args.server or args.build / "cube-streamer",
+                  args.build / "tests" / "client" / "cs-test-viewer", logs)
+    check_prerequisites(tools)
+    subprocess.run(["gst-inspect-1.0"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    prof = make_profile(args)
+    machine = machine_info()
+    started = time.time()
+    doc = {"schema": 1, "tool": "bench/run_bench.py", "profile": prof,
+           "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
+           "git_commit": git_commit(), "server_binary": str(tools.server), "fps": FPS,
+           "machine": machine}
+    problems: list[str] = []
+    try:
+        with Namespace() as ns:
+            log(f"namespace {ns.name}: server {ns.server_ip}, viewers {ns.client_ip}; logs {logs}")
+            if args.soak:
+                doc["soak"] = run_soak(ns, tools, args.soak)
+            else:
+                results = run_all(ns, tools, prof)
+                doc["results"] = results
+                doc["figures"] = flat_figures(results)
+                problems = breakage(results)
+    except BrokenRun as e:
+        problems.append(str(e))
+    except KeyboardInterrupt:
+        log(f"interrupted: namespace deleted, children stopped; logs in {logs}")
+        return 130
+    machine["loadavg_after"] = loadavg()
+    doc["duration_s"] = round(time.time() - started, 1)
+    doc["problems"] = problems
+    write_json(args.out, doc)
+    print_machine(machine)
+    if "results" in doc:
+        print_main_table(doc["results"], prof.repeats)
+        print_scaling_table(doc["results"])
+    if "soak" in doc:
+        print_soak(doc["soak"])
+    print(f"\nJSON: {args.out}  ({doc['duration_s']} s)")
+    return report_problems(problems, args, logs)
+
+
+def report_problems(problems: list[str], args: argparse.Namespace, logs: Path) -> int:
+    for p in problems:
+        print(f"BROKEN: {p}", file=sys.stderr)
+    if problems or args.keep_logs:
+        log(f"logs kept in {logs}")
+    else:
+        subprocess.run(["rm", "-rf", str(logs)])
+    if not args.out.is_file():
+        print("BROKEN: JSON missing", file=sys.stderr)
+        return 1
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
