@@ -26,18 +26,11 @@ render::FrameSlot BaselineFanout::acquire(std::size_t bytes) {
     std::lock_guard lock(mutex_);
     if (targets_.empty()) return {};
   }
-  GstBuffer* buffer = gst_buffer_new_allocate(nullptr, bytes, nullptr);
-  auto* map = new GstMapInfo;
-  gst_buffer_map(buffer, map, GST_MAP_WRITE);
-  return {map->data, bytes, new std::pair<GstBuffer*, GstMapInfo*>(buffer, map)};
+  return map_for_writing(gst_buffer_new_allocate(nullptr, bytes, nullptr), bytes);
 }
 
 void BaselineFanout::submit(render::FrameSlot slot, const render::FrameInfo& info, bool ok) {
-  auto* held = static_cast<std::pair<GstBuffer*, GstMapInfo*>*>(slot.handle);
-  GstBuffer* buffer = held->first;
-  gst_buffer_unmap(buffer, held->second);
-  delete held->second;
-  delete held;
+  GstBuffer* buffer = unmap_written(slot);
   if (ok) {
     std::lock_guard lock(mutex_);
     for (const auto& t : targets_) {
@@ -146,32 +139,9 @@ class BaselineViewer final : public ViewerMedia {
   }
 
  private:
-  static GstPadProbeReturn stamp(GstPad*, GstPadProbeInfo*, gpointer slot) {
-    static_cast<std::atomic<std::int64_t>*>(slot)->store(g_get_monotonic_time(),
-                                                         std::memory_order_relaxed);
-    return GST_PAD_PROBE_OK;
-  }
-  struct Elapsed {
-    std::atomic<std::int64_t>* started_us;
-    SampleWindow<>* window;
-  };
-  static void time_element(GstElement* element, std::atomic<std::int64_t>* started,
-                           SampleWindow<>* window) {
-    auto sink = PadRef::adopt(gst_element_get_static_pad(element, "sink"));
-    auto src = PadRef::adopt(gst_element_get_static_pad(element, "src"));
-    gst_pad_add_probe(sink.get(), GST_PAD_PROBE_TYPE_BUFFER, stamp, started, nullptr);
-    gst_pad_add_probe(
-        src.get(), GST_PAD_PROBE_TYPE_BUFFER,
-        [](GstPad*, GstPadProbeInfo*, gpointer data) {
-          auto* e = static_cast<Elapsed*>(data);
-          e->window->add(static_cast<double>(g_get_monotonic_time() - e->started_us->load()) / 1e3);
-          return GST_PAD_PROBE_OK;
-        },
-        new Elapsed{started, window}, [](gpointer data) { delete static_cast<Elapsed*>(data); });
-  }
   void install_timing(GstElement* convert, GstElement* encoder) {
-    time_element(convert, &convert_started_, &times_.convert_ms);
-    time_element(encoder, &encode_started_, &times_.encode_ms);
+    measure_element(convert, &convert_started_, &times_.convert_ms, nullptr);
+    measure_element(encoder, &encode_started_, &times_.encode_ms, &times_.frames_encoded);
   }
 
   BaselineFanout& fanout_;

@@ -35,8 +35,10 @@ void delete_stage_probe(gpointer data) {
   delete static_cast<StageProbe*>(data);
 }
 
-void add_timing(GstElement* element, std::atomic<std::int64_t>* started, SampleWindow<>* elapsed_ms,
-                std::atomic<std::uint64_t>* count) {
+}  // namespace
+
+void measure_element(GstElement* element, std::atomic<std::int64_t>* started,
+                     SampleWindow<>* elapsed_ms, std::atomic<std::uint64_t>* count) {
   auto sink = PadRef::adopt(gst_element_get_static_pad(element, "sink"));
   auto src = PadRef::adopt(gst_element_get_static_pad(element, "src"));
   if (!sink || !src) return;
@@ -45,7 +47,35 @@ void add_timing(GstElement* element, std::atomic<std::int64_t>* started, SampleW
                     new StageProbe{started, elapsed_ms, count}, delete_stage_probe);
 }
 
+namespace {
+struct MappedFrame {
+  GstBuffer* buffer;
+  GstMapInfo map;
+};
 }  // namespace
+
+render::FrameSlot map_for_writing(GstBuffer* buffer, std::size_t bytes) {
+  auto* frame = new MappedFrame{buffer, {}};
+  if (!gst_buffer_map(buffer, &frame->map, GST_MAP_WRITE)) {
+    delete frame;
+    gst_buffer_unref(buffer);
+    return {};
+  }
+  if (frame->map.size < bytes) {
+    log::error("pipeline: frame buffer of ", frame->map.size, " bytes is too small for ", bytes);
+    gst_buffer_unref(unmap_written({frame->map.data, bytes, frame}));
+    return {};
+  }
+  return {frame->map.data, bytes, frame};
+}
+
+GstBuffer* unmap_written(render::FrameSlot slot) {
+  auto* frame = static_cast<MappedFrame*>(slot.handle);
+  GstBuffer* buffer = frame->buffer;
+  gst_buffer_unmap(buffer, &frame->map);
+  delete frame;
+  return buffer;
+}
 
 AgeProbe::AgeProbe(GstElement* pipeline, SampleWindow<>* window)
     : pipeline_(pipeline), window_(window) {}
@@ -162,8 +192,8 @@ std::string VideoPipeline::build() {
 }
 
 void VideoPipeline::install_stage_probes() {
-  if (convert_) add_timing(convert_.get(), &convert_in_ns_, &times_.convert_ms, nullptr);
-  add_timing(encoder_.get(), &encode_in_ns_, &times_.encode_ms, &times_.frames_encoded);
+  if (convert_) measure_element(convert_.get(), &convert_in_ns_, &times_.convert_ms, nullptr);
+  measure_element(encoder_.get(), &encode_in_ns_, &times_.encode_ms, &times_.frames_encoded);
   auto encoded = PadRef::adopt(gst_element_get_static_pad(encoder_.get(), "src"));
   AgeProbe::attach(encoded.get(), new AgeProbe(pipeline_.get(), &times_.render_to_encoded_ms));
 }
@@ -211,23 +241,11 @@ render::FrameSlot VideoPipeline::acquire(std::size_t bytes) {
   if (!playing_.load(std::memory_order_relaxed)) return {};
   GstBuffer* buffer = nullptr;
   if (gst_buffer_pool_acquire_buffer(pool_.get(), &buffer, nullptr) != GST_FLOW_OK) return {};
-  GstMapInfo* map = new GstMapInfo;
-  if (!gst_buffer_map(buffer, map, GST_MAP_WRITE) || map->size < bytes) {
-    if (map->memory) gst_buffer_unmap(buffer, map);
-    delete map;
-    gst_buffer_unref(buffer);
-    log::error("pipeline: frame buffer too small for ", bytes, " bytes");
-    return {};
-  }
-  return {map->data, bytes, new std::pair<GstBuffer*, GstMapInfo*>(buffer, map)};
+  return map_for_writing(buffer, bytes);
 }
 
 void VideoPipeline::submit(render::FrameSlot slot, const render::FrameInfo& info, bool ok) {
-  auto* held = static_cast<std::pair<GstBuffer*, GstMapInfo*>*>(slot.handle);
-  GstBuffer* buffer = held->first;
-  gst_buffer_unmap(buffer, held->second);
-  delete held->second;
-  delete held;
+  GstBuffer* buffer = unmap_written(slot);
   const GstClockTime base = gst_element_get_base_time(pipeline_.get());
   const auto capture = static_cast<GstClockTime>(info.capture_mono_ns);
   if (!ok || !playing_.load(std::memory_order_relaxed) || capture < base) {

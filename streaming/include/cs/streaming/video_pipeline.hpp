@@ -47,6 +47,16 @@ class AgeProbe {
   SampleWindow<>* window_;
 };
 
+// Times `element` from a buffer entering its sink pad to one leaving its src
+// pad (one buffer in flight at a time, as in encoders and converters here).
+// `started_ns` is scratch for the probes; `count` may be null.
+void measure_element(GstElement* element, std::atomic<std::int64_t>* started_ns,
+                     SampleWindow<>* elapsed_ms, std::atomic<std::uint64_t>* count);
+
+// A GstBuffer mapped for the render thread to write a frame into, and back.
+render::FrameSlot map_for_writing(GstBuffer* buffer, std::size_t bytes);
+GstBuffer* unmap_written(render::FrameSlot slot);
+
 // Measures capture → network time at every nicesink inside `webrtcbin`.
 void watch_network_sinks(GstElement* webrtcbin, GstElement* pipeline, SampleWindow<>* window);
 
