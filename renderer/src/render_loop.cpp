@@ -4,6 +4,7 @@
 
 #include "cs/log.hpp"
 #include "cs/render/egl_context.hpp"
+#include "cs/render/jit_pages.hpp"
 
 namespace cs::render {
 
@@ -94,6 +95,12 @@ void RenderLoop::render_until_paused(CubeRenderer& renderer) {
     }
     if (!render_one(renderer, frame_number++, start)) {
       log::error("renderer: frame failed: ", CubeRenderer::take_gl_error());
+    }
+    if (frame_number == kWarmUpFrames && !jit_pages_released_) {
+      // By now every shader variant this scene uses has been compiled.
+      jit_pages_released_ = true;
+      log::debug("renderer: advised ", release_jit_compiler_pages() >> 20,
+                 " MiB of LLVM code out after warm-up");
     }
     deadline += period;
     const std::int64_t now = monotonic_ns();

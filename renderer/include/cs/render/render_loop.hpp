@@ -45,7 +45,10 @@ class RenderLoop {
   void render_until_paused(CubeRenderer& renderer);
   bool render_one(CubeRenderer& renderer, std::uint32_t frame_number, std::int64_t start_ns);
 
+  static constexpr std::uint32_t kWarmUpFrames = 10;
+
   RenderLoopSettings settings_;
+  bool jit_pages_released_ = false;  // render thread only
   FrameTarget& target_;
   StageTimes times_;
   std::mutex mutex_;
