@@ -142,6 +142,8 @@ class BaselineViewer final : public ViewerMedia {
   void install_timing(GstElement* convert, GstElement* encoder) {
     measure_element(convert, &convert_started_, &times_.convert_ms, nullptr);
     measure_element(encoder, &encode_started_, &times_.encode_ms, &times_.frames_encoded);
+    auto encoded = PadRef::adopt(gst_element_get_static_pad(encoder, "src"));
+    AgeProbe::attach(encoded.get(), new AgeProbe(pipeline_.get(), &times_.render_to_encoded_ms));
   }
 
   BaselineFanout& fanout_;
