@@ -50,6 +50,7 @@ SAMPLE_PERIOD_S = 0.5
 STAGES = ("draw", "read_back", "convert", "encode", "render_to_encoded", "render_to_send")
 DESIGNS = ("ours", "baseline")
 RECEIVING_MARK = "media pad added, receiving"
+SOAK_WARMUP_S = 30.0   # sampled and kept in the series, but not in first/last/min/max/drift
 SERVER_START_TIMEOUT_S = 30
 BROWSER_CONNECT_TIMEOUT_S = 60
 
@@ -446,6 +447,7 @@ class SoakResult:
     viewers: int
     resolution: str
     period_s: float
+    warmup_s: float = SOAK_WARMUP_S
     rss_mb: list[list[float]] = field(default_factory=list)   # [seconds since start, MB]
     first_mb: Optional[float] = None
     last_mb: Optional[float] = None
@@ -673,7 +675,7 @@ def run_soak(ns: Namespace, tools: Tools, minutes: float, viewers: int = 10,
         wait_for(lambda: count_receiving(err) >= viewers, 60)
         log(f"soak: {count_receiving(err)}/{viewers} viewers receiving; sampling RSS every "
             f"{period_s} s for {minutes} min")
-        samples = soak_samples(server, minutes * 60, period_s)
+        samples = soak_samples(server, minutes * 60 + SOAK_WARMUP_S, period_s)
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGINT)
@@ -703,12 +705,15 @@ def soak_samples(server: Server, seconds: float, period_s: float) -> list[ProcSa
 
 
 def fill_soak(soak: SoakResult, samples: list[ProcSample], reports: list[dict]) -> None:
-    if len(samples) < 2:
+    if not samples:
         return
     t0 = samples[0].t
+    soak.rss_mb = [[round(s.t - t0, 1), round(s.rss_kb / 1024.0, 2)] for s in samples]
+    samples = [s for s in samples if s.t - t0 >= soak.warmup_s]
+    if len(samples) < 2:
+        return
     xs = [(s.t - t0) / 60.0 for s in samples]
     ys = [s.rss_kb / 1024.0 for s in samples]
-    soak.rss_mb = [[round(x * 60, 1), round(y, 2)] for x, y in zip(xs, ys)]
     soak.first_mb, soak.last_mb = round(ys[0], 1), round(ys[-1], 1)
     soak.min_mb, soak.max_mb = round(min(ys), 1), round(max(ys), 1)
     soak.drift_mb = round(ys[-1] - ys[0], 1)
@@ -760,7 +765,9 @@ def design_figures(r: DesignResult) -> dict[str, tuple[str, str, Optional[float]
         figs[f"{v}_render_fps"] = ("fps", "higher", s.render_fps)
     cpa = cpu_per_added_viewer(r)
     if cpa is not None:
-        figs["cpu_per_added_viewer_pct"] = ("%", "lower", cpa)
+        steps = [s for s in r.scaling if not s.not_run and s.proc]
+        name = f"cpu_per_added_viewer_{steps[0].viewers}_{steps[-1].viewers}_pct"
+        figs[name] = ("%", "lower", cpa)
     return figs
 
 
@@ -782,11 +789,18 @@ def flat_figures(results: dict[str, dict[str, DesignResult]]) -> dict[str, dict]
                 flat[f"{res}.{design}.{name}"] = {"value": value, "unit": unit, "better": better}
         if "ours" in per_design and "baseline" in per_design:
             for name, (unit, _, value) in per_design["ours"].items():
-                base = per_design["baseline"].get(name, (None, None, None))[2]
+                base = baseline_value(per_design["baseline"], name)
                 r = ratio(value, base)
                 flat[f"{res}.ratio.{name}"] = {"value": round(r, 3) if r is not None else None,
                                                "unit": "ours/baseline", "better": None}
     return flat
+
+
+def baseline_value(figs: dict[str, tuple], name: str) -> Optional[float]:
+    """The baseline's figure of that name; CPU per added viewer spans fewer viewers there."""
+    if name.startswith("cpu_per_added_viewer_"):
+        name = next((k for k in figs if k.startswith("cpu_per_added_viewer_")), name)
+    return figs.get(name, (None, None, None))[2]
 
 
 def machine_info() -> dict:
@@ -903,8 +917,8 @@ def print_scaling_table(results: dict[str, dict[str, DesignResult]]) -> None:
 
 
 def print_soak(soak: SoakResult) -> None:
-    print(f"\n== soak: {soak.viewers} no-decode viewers, {soak.resolution}, {soak.minutes} min, "
-          f"RSS every {soak.period_s} s ==")
+    print(f"\n== soak: {soak.viewers} no-decode viewers, {soak.resolution}, {soak.minutes} min "
+          f"after {soak.warmup_s:g} s warm-up, RSS every {soak.period_s} s ==")
     print(f"RSS first {fmt(soak.first_mb)} MB, last {fmt(soak.last_mb)} MB, min {fmt(soak.min_mb)}"
           f", max {fmt(soak.max_mb)} MB; drift (last-first) {fmt(soak.drift_mb)} MB; "
           f"max-min {fmt(soak.max_minus_min_mb)} MB; slope {fmt(soak.slope_mb_per_min, 3)} MB/min")
