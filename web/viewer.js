@@ -273,7 +273,11 @@
     stats.lastFrameNumber = tc.frame;
     stats.latencyMs = latencyMs;
     recentLatencies.push({ at: presentedMs, latencyMs });
-    logFrame({ frame: tc.frame, renderMs: tc.renderMs, presentedMs, latencyMs });
+    // Also to the moment the frame was handed to the compositor: the part of
+    // the latency that is not the browser's own display pipeline.
+    const submittedMs = performance.timeOrigin + metadata.presentationTime;
+    const toCompositorMs = diffMod32(submittedMs % TWO_32, tc.renderMs);
+    logFrame({ frame: tc.frame, renderMs: tc.renderMs, presentedMs, latencyMs, toCompositorMs });
   }
 
   // A gap in frame numbers is loss only where the compositor did not present
@@ -325,7 +329,17 @@
     let bytes = null;
     if (report) {
       report.forEach((r) => {
-        if (r.type === 'inbound-rtp' && r.kind === 'video') bytes = r.bytesReceived;
+        if (r.type !== 'inbound-rtp' || r.kind !== 'video') return;
+        bytes = r.bytesReceived;
+        // Cumulative receiver figures, so that a benchmark can tell how much
+        // of the glass-to-glass time the browser spends buffering and decoding.
+        stats.receiver = {
+          jitterBufferDelayS: r.jitterBufferDelay || 0,
+          jitterBufferEmittedCount: r.jitterBufferEmittedCount || 0,
+          totalDecodeTimeS: r.totalDecodeTime || 0,
+          totalProcessingDelayS: r.totalProcessingDelay || 0,
+          framesDecoded: r.framesDecoded || 0,
+        };
       });
     }
     const now = performance.now();

@@ -97,6 +97,21 @@ function frameGaps(log) {
   return { count, largest };
 }
 
+// Per-frame averages (ms) of the browser's own receive figures between two
+// csStats snapshots: jitter buffer wait, decode, and first packet → decoded.
+function receiverBreakdown(before, after) {
+  const a = before.receiver, b = after.receiver;
+  if (!a || !b) return null;
+  const emitted = b.jitterBufferEmittedCount - a.jitterBufferEmittedCount;
+  const decoded = b.framesDecoded - a.framesDecoded;
+  if (emitted <= 0 || decoded <= 0) return null;
+  return {
+    jitterBufferMs: round1(((b.jitterBufferDelayS - a.jitterBufferDelayS) * 1000) / emitted),
+    decodeMs: round1(((b.totalDecodeTimeS - a.totalDecodeTimeS) * 1000) / decoded),
+    processingMs: round1(((b.totalProcessingDelayS - a.totalProcessingDelayS) * 1000) / decoded),
+  };
+}
+
 async function bench(page, seconds) {
   await sleep(WARMUP_MS);
   const before = await readStats(page);
@@ -121,6 +136,9 @@ async function bench(page, seconds) {
     largestFrameNumberGap: gaps.largest,
     reconnects: after.reconnects - before.reconnects,
     bitrateKbps: after.bitrateKbps,
+    receiver: receiverBreakdown(before, after),
+    toCompositorMsP50: round1(
+      percentile(log.map((e) => e.toCompositorMs).sort((a, b) => a - b), 50)),
     latencyMs: {
       p50: round1(percentile(latencies, 50)),
       p95: round1(percentile(latencies, 95)),
