@@ -56,6 +56,20 @@ BROWSER_CONNECT_TIMEOUT_S = 60
 
 
 @dataclass
+
+def stop_process(proc: subprocess.Popen, sig: int, timeout_s: float) -> bool:
+    """Asks a child to stop with `sig`; kills it after `timeout_s`. True if it stopped by itself."""
+    if proc.poll() is not None:
+        return True
+    proc.send_signal(sig)
+    try:
+        proc.wait(timeout=timeout_s)
+        return True
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return False
+
 class Profile:
     """How long and how much to measure."""
 
@@ -328,14 +342,8 @@ class Server:
             return "(no log)"
 
     def stop(self) -> int:
-        if self.alive():
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-                log(f"server ({self.design}) still running 10 s after SIGTERM: killed")
+        if self.alive() and not stop_process(self.proc, signal.SIGTERM, 10):
+            log(f"server ({self.design}) still running 10 s after SIGTERM: killed")
         self.exit_code = self.proc.returncode
         return self.exit_code
 
@@ -574,13 +582,7 @@ def scaling_step(server: Server, sampler: ProcSampler, viewers: int, prof: Profi
         step.late_pct = late_pct(before, after)
         step.render_fps = render_fps(before, after, t1 - t0)
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, signal.SIGINT, 20)
     server.check_alive(f"serving {viewers} viewers")
     fill_viewer_figures(step, viewer_reports(out))
     log(f"  {viewers:>2} viewers ({step.ready} receiving): fps min {step.fps_min} median "
@@ -682,12 +684,7 @@ def run_soak(ns: Namespace, tools: Tools, minutes: float, viewers: int = 10,
             f"{period_s} s for {minutes} min")
         samples = soak_samples(server, minutes * 60 + SOAK_WARMUP_S, period_s)
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc, signal.SIGINT, 20)
         server.stop()
     fill_soak(soak, samples, viewer_reports(out))
     return soak

@@ -32,8 +32,7 @@ cs_json "$out:3" 'd["ok"] and d["closed"]' "third socket closed by the server"
 cs_log "third socket: $(sed -n 2p "$out")"
 
 for v in view0 view1; do
-  cs_wait_pid "${pid[$v]}" 40 || cs_fail "$v did not stop within 40 s"
-  cs_exit_code "${pid[$v]}" || cs_fail "$v exited nonzero (could not connect?)"
+  cs_await_viewer "${pid[$v]}" "$v"
 done
 cs_server_alive || cs_fail "server died"
 

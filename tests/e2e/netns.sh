@@ -120,6 +120,14 @@ cs_wait_pid() {
 # cs_exit_code PID: exit status of a finished background job.
 cs_exit_code() { wait "$1"; }
 
+# Waits (up to 40 s) for a viewer started with cs_start_bg and fails the
+# test if it hangs or exits nonzero (it could not even connect).
+cs_await_viewer() {
+  local pid="$1" name="$2"
+  cs_wait_pid "$pid" 40 || cs_fail "$name did not stop within 40 s"
+  cs_exit_code "$pid" || cs_fail "$name exited with status $? (could not connect?)"
+}
+
 # cs_wait_port HOST PORT SECONDS [PID]: polls until a TCP connect to HOST:PORT
 # inside the namespace succeeds; fails early if PID dies.
 cs_wait_port() {

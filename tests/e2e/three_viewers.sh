@@ -21,9 +21,7 @@ cs_log "viewer left at $leave_ms"
 cs_json "$CS_TMP/leaver.out" 'd["frames"] > 0' "leaving viewer saw frames before leaving"
 
 for v in stay0 stay1; do
-  pid_var=$v
-  cs_wait_pid "${!pid_var}" 40 || cs_fail "$v did not stop within 40 s"
-  cs_exit_code "${!pid_var}" || cs_fail "$v exited nonzero (could not connect?)"
+  cs_await_viewer "${!v}" "$v"
 done
 cs_server_alive || cs_fail "server died"
 
