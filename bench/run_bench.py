@@ -55,8 +55,6 @@ SERVER_START_TIMEOUT_S = 30
 BROWSER_CONNECT_TIMEOUT_S = 60
 
 
-@dataclass
-
 def stop_process(proc: subprocess.Popen, sig: int, timeout_s: float) -> bool:
     """Asks a child to stop with `sig`; kills it after `timeout_s`. True if it stopped by itself."""
     if proc.poll() is not None:
@@ -70,6 +68,8 @@ def stop_process(proc: subprocess.Popen, sig: int, timeout_s: float) -> bool:
         proc.wait()
         return False
 
+
+@dataclass
 class Profile:
     """How long and how much to measure."""
 
