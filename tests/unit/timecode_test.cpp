@@ -54,3 +54,27 @@ TEST_CASE("wall clock ms moves forward") {
   const auto b = wall_clock_ms();
   CHECK(static_cast<std::uint32_t>(b - a) < 1000u);
 }
+
+TEST_CASE("NV12 strip: limited-range luma, neutral chroma, nothing else touched") {
+  for (auto [w, h] : {std::pair{1280, 720}, {1920, 1080}, {1366, 768}}) {
+    CAPTURE(w);
+    std::vector<std::uint8_t> frame(static_cast<size_t>(w) * h * 3 / 2, 77);
+    std::uint8_t* y = frame.data();
+    std::uint8_t* uv = y + static_cast<size_t>(w) * h;
+    const Stamp stamp{0xDEADBEEFu, 123456u};
+    encode_nv12(stamp, y, w, uv, w, w, h);
+    auto decoded = decode(y, w, h, w, 1);
+    REQUIRE(decoded);
+    CHECK(*decoded == stamp);
+
+    const auto g = Geometry::for_frame(w, h);
+    const int strip = g.row_height * kRows;
+    // Bit 0 of 0xDEADBEEF (leftmost block) is 1: white; the right margin is black.
+    CHECK(y[g.row_height / 2 * w + g.block_width / 2] == 235);
+    CHECK(y[g.row_height / 2 * w + w - 1] == (w % kBits ? 16 : 235));
+    CHECK(y[strip * w] == 77);
+    CHECK(uv[0] == 128);
+    CHECK(uv[static_cast<size_t>((strip + 1) / 2 - 1) * w + w - 1] == 128);
+    CHECK(uv[static_cast<size_t>((strip + 1) / 2) * w] == 77);
+  }
+}

@@ -37,8 +37,13 @@ std::uint32_t wall_clock_ms();
 std::optional<Stamp> decode(const std::uint8_t* pixels, int width, int height, int stride,
                             int pixel_bytes);
 
-// Writes the strip into an RGBA image (rows top to bottom). Used by tests to
-// make reference images; the renderer draws the same strip with GL.
+// Writes the strip into an RGBA image (rows top to bottom).
 void encode_rgba(Stamp stamp, std::uint8_t* rgba, int width, int height, int stride);
+
+// Writes the strip into an NV12 image (rows top to bottom): luma 235/16 for
+// white/black (BT.601 limited range, as the renderer's colours), and neutral
+// chroma under the whole strip. `uv` is the interleaved half-height plane.
+void encode_nv12(Stamp stamp, std::uint8_t* y, int y_stride, std::uint8_t* uv, int uv_stride,
+                 int width, int height);
 
 }  // namespace cs::timecode

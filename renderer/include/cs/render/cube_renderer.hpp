@@ -1,6 +1,6 @@
 #pragma once
-// Draws the rotating cube and the timecode strip into an offscreen
-// framebuffer and reads the frame back, upright (top row first). Create and
+// Draws the rotating cube into an offscreen framebuffer and reads the frame
+// back, upright (top row first), with the timecode strip written in. Create and
 // use on the render thread, with an EglContext current.
 #include <cstddef>
 #include <cstdint>
@@ -36,9 +36,10 @@ class CubeRenderer {
   static Result create(const RenderSettings& settings);
   ~CubeRenderer();
 
-  // Draws the scene at `scene_seconds` with `stamp` in the strip.
+  // Draws the scene at `scene_seconds`; `stamp` goes into its strip.
   bool draw(double scene_seconds, timecode::Stamp stamp);
-  // Reads the frame drawn last into `out` (frame_bytes(settings) bytes).
+  // Reads the frame drawn last into `out` (frame_bytes(settings) bytes),
+  // with the timecode strip of its stamp when settings().timecode.
   bool read_back(std::uint8_t* out);
 
   const RenderSettings& settings() const { return settings_; }
@@ -60,14 +61,15 @@ class CubeRenderer {
   bool make_target(Target& target, GLenum internal_format, GLenum read_format, int width,
                    int height, std::string& error);
   void draw_pass(const Target& target, Output output, double scene_seconds);
-  void draw_timecode(const Target& target, Output output, timecode::Stamp stamp);
+  void write_timecode(std::uint8_t* frame) const;
 
   RenderSettings settings_;
   GlProgram cube_program_;
   GlVertexArray cube_vao_;
   GlBuffer cube_vbo_;
-  Target main_;    // RGBA, or the Y plane
-  Target chroma_;  // NV12's UV plane
+  Target main_;                  // RGBA, or the Y plane
+  Target chroma_;                // NV12's UV plane
+  timecode::Stamp stamp_{0, 0};  // of the frame drawn last
   GLint u_model_ = -1, u_view_projection_ = -1, u_light_ = -1, u_output_ = -1;
 };
 
