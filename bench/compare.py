@@ -50,14 +50,14 @@ class Row:
         return delta > tolerance * abs(self.ref)
 
 
-def load_figures(path: Path) -> dict[str, dict]:
+def load_run(path: Path) -> dict:
     try:
         doc = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as e:
         sys.exit(f"compare: cannot read {path}: {e}")
     if "figures" not in doc:
         sys.exit(f"compare: {path} has no 'figures' (a soak-only or broken run?)")
-    return doc["figures"]
+    return doc
 
 
 def make_rows(ref: dict[str, dict], new: dict[str, dict], only: Optional[str],
@@ -106,7 +106,12 @@ def main(argv: list[str]) -> int:
     p.add_argument("--only", help="only figures whose name starts with this, e.g. 1280x720.ours")
     p.add_argument("--all", action="store_true", help="also show the ours/baseline ratios")
     args = p.parse_args(argv)
-    rows = make_rows(load_figures(args.reference), load_figures(args.new), args.only, args.all)
+    ref, new = load_run(args.reference), load_run(args.new)
+    if ref.get("schema", 1) != new.get("schema", 1):
+        # A figure of the same name may mean something else (see SCHEMA in run_bench.py).
+        sys.exit(f"compare: schema {ref.get('schema', 1)} against {new.get('schema', 1)}: "
+                 "rerun the reference with the same bench/run_bench.py")
+    rows = make_rows(ref["figures"], new["figures"], args.only, args.all)
     worse = print_rows(rows, args.tolerance / 100.0)
     print(f"\n{worse} figure(s) worse by more than {args.tolerance:g} % "
           f"(and more than the absolute floor {ABSOLUTE_FLOOR})")

@@ -2,10 +2,11 @@
 // decodable timecode strip, or (--bench SECONDS) measures latency.
 //
 //   node page_test.mjs URL [SCREENSHOT.png]
-//   node page_test.mjs URL --bench SECONDS [SCREENSHOT.png]
+//   node page_test.mjs URL --bench SECONDS [--screencast] [SCREENSHOT.png]
 //
 // Prints one line of JSON; exits 0 on success, 1 on failure.
 import { chromium } from 'playwright-core';
+import { decodePngRows } from './png_rows.mjs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,12 +29,14 @@ const WARMUP_MS = 3000;
 const POLL_MS = 200;
 
 function parseArgs(argv) {
-  const args = { url: null, screenshot: null, benchSeconds: null };
+  const args = { url: null, screenshot: null, benchSeconds: null, screencast: false };
   const rest = argv.slice(2);
   for (let i = 0; i < rest.length; i++) {
     if (rest[i] === '--bench') {
       args.benchSeconds = Number(rest[++i]);
       if (!(args.benchSeconds > 0)) throw new Error('--bench needs a positive number of seconds');
+    } else if (rest[i] === '--screencast') {
+      args.screencast = true;
     } else if (!args.url) {
       args.url = rest[i];
     } else if (!args.screenshot) {
@@ -112,12 +115,82 @@ function receiverBreakdown(before, after) {
   };
 }
 
-async function bench(page, seconds) {
+// --screencast: the frames Chromium's display compositor actually drew, as
+// DevTools' screencast delivers them. Each carries a wall-clock timestamp
+// taken when the copy of the drawn frame reaches the browser process (after
+// the draw), and the strip is read from those pixels, so swap timestamp -
+// render time is glass-to-glass up to the pixels leaving the compositor: as
+// far as a headless browser has glass. It leaves out only the scan-out wait
+// that expectedDisplayTime predicts. The overlay is hidden while recording
+// because it covers the strip's right-hand blocks.
+const TWO_32 = 2 ** 32;
+const STRIP_BLOCKS = 32;
+const STRIP_ROW_DIVISOR = 24;
+
+function readStripRow(img, row) {
+  const blockW = Math.floor(img.width / STRIP_BLOCKS);
+  const rowH = Math.floor(img.height / STRIP_ROW_DIVISOR);
+  const y = row * rowH + Math.floor(rowH / 2);
+  let value = 0;
+  for (let b = 0; b < STRIP_BLOCKS; b++) {
+    const i = (y * img.width + b * blockW + Math.floor(blockW / 2)) * img.channels;
+    value = value * 2 + (img.rows[i] >= 128 ? 1 : 0);
+  }
+  return value;
+}
+
+async function startScreencast(page) {
+  await page.addStyleTag({ content: '#overlay { display: none !important; }' });
+  const cdp = await page.context().newCDPSession(page);
+  const frames = [];
+  let recording = false;
+  cdp.on('Page.screencastFrame', (f) => {
+    cdp.send('Page.screencastFrameAck', { sessionId: f.sessionId }).catch(() => {});
+    if (recording && f.metadata.timestamp) frames.push({ swapMs: f.metadata.timestamp * 1000, data: f.data });
+  });
+  // Half size is enough to read 32 blocks and costs the browser a quarter of
+  // the encoding.
+  await cdp.send('Page.startScreencast', { format: 'png', everyNthFrame: 1, maxWidth: 640, maxHeight: 360 });
+  return {
+    record() { recording = true; },
+    async stop() {
+      recording = false;
+      await cdp.send('Page.stopScreencast').catch(() => {});
+      return frames;
+    },
+  };
+}
+
+function screencastLatencies(frames) {
+  const out = [];
+  let lastFrame = null;
+  for (const f of frames) {
+    let img;
+    try {
+      img = decodePngRows(Buffer.from(f.data, 'base64'), 64);
+    } catch {
+      continue;
+    }
+    const renderMs = readStripRow(img, 0);
+    const frame = readStripRow(img, 1);
+    if (frame === lastFrame) continue; // the compositor redrew without a new video frame
+    lastFrame = frame;
+    let d = (((f.swapMs % TWO_32) - renderMs) % TWO_32 + TWO_32) % TWO_32;
+    if (d >= 2 ** 31) d -= TWO_32;
+    if (Math.abs(d) < 5000) out.push(d);
+  }
+  return out;
+}
+
+async function bench(page, seconds, screencast) {
+  const cast = screencast ? await startScreencast(page) : null;
   await sleep(WARMUP_MS);
   const before = await readStats(page);
   await page.evaluate(() => window.csResetLog());
+  cast?.record();
   const started = Date.now();
   await sleep(seconds * 1000);
+  const castFrames = cast ? await cast.stop() : [];
   const elapsedS = (Date.now() - started) / 1000;
   const log = await page.evaluate(() => window.csFrameLog.slice());
   const after = await readStats(page);
@@ -139,6 +212,7 @@ async function bench(page, seconds) {
     receiver: receiverBreakdown(before, after),
     toCompositorMsP50: round1(
       percentile(log.map((e) => e.toCompositorMs).sort((a, b) => a - b), 50)),
+    screencast: cast ? summarise(screencastLatencies(castFrames), castFrames.length) : null,
     latencyMs: {
       p50: round1(percentile(latencies, 50)),
       p95: round1(percentile(latencies, 95)),
@@ -147,6 +221,19 @@ async function bench(page, seconds) {
       min: round1(latencies.length ? latencies[0] : null),
       mean: round1(latencies.length ? sum / latencies.length : null),
     },
+  };
+}
+
+function summarise(values, captured) {
+  const sorted = values.slice().sort((a, b) => a - b);
+  return {
+    framesCaptured: captured,
+    framesDecoded: sorted.length,
+    p50: round1(percentile(sorted, 50)),
+    p95: round1(percentile(sorted, 95)),
+    p99: round1(percentile(sorted, 99)),
+    max: round1(sorted.length ? sorted[sorted.length - 1] : null),
+    min: round1(sorted.length ? sorted[0] : null),
   };
 }
 
@@ -164,7 +251,7 @@ async function run(args, context, pageLog) {
   await page.setViewportSize({ width: 1280, height: 720 });
   await page.goto(args.url, { waitUntil: 'load', timeout: 20000 });
   const playing = await waitUntilPlaying(page);
-  const result = args.benchSeconds ? await bench(page, args.benchSeconds) : summary(playing);
+  const result = args.benchSeconds ? await bench(page, args.benchSeconds, args.screencast) : summary(playing);
   if (args.screenshot) {
     await page.screenshot({ path: args.screenshot });
     result.screenshot = args.screenshot;
