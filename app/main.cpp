@@ -145,10 +145,9 @@ struct Media {
   render::PixelFormat format = render::PixelFormat::nv12;
 };
 
-std::string make_media(Design design, const Config& config, const std::string& encoder,
+std::string make_media(Design design, const Config& config,
+                       const streaming::EncoderSettings& settings, const std::string& encoder,
                        std::function<void(GstObject*, const std::string&)> on_error, Media& media) {
-  const streaming::EncoderSettings settings{config.width, config.height, config.fps,
-                                            config.bitrate_kbps};
   const streaming::IceSettings ice{config.stun_server, config.turn_uri(), config.ice_addresses};
   if (design == Design::baseline_per_viewer) {
     media.format = render::PixelFormat::rgba;
@@ -188,7 +187,7 @@ int run(const Config& config, Design design) {
 
   Media media;
   if (auto error = make_media(
-          design, config, encoder,
+          design, config, encoder_settings, encoder,
           [&hub_for_errors](GstObject* source, const std::string& message) {
             if (hub_for_errors) hub_for_errors->on_element_error(source, message);
           },
@@ -212,7 +211,6 @@ int run(const Config& config, Design design) {
   }
 
   SocketOutbox outbox;
-  std::atomic<int> viewer_count{0};
   streaming::HubSettings hub_settings{config.max_viewers, 30};
   streaming::ViewerHub hub(hub_settings, *media.source, outbox, [&renderer](bool active) {
     if (active)
@@ -230,10 +228,8 @@ int run(const Config& config, Design design) {
     bus_watch = gst_bus_add_watch(bus.get(), on_bus_message, &bus_context);
   }
 
-  MainLoopInbox<signaling::Inbound> inbox([&](signaling::Inbound& in) {
-    dispatch(hub, outbox, in);
-    viewer_count.store(static_cast<int>(hub.viewer_count()));
-  });
+  MainLoopInbox<signaling::Inbound> inbox(
+      [&](signaling::Inbound& in) { dispatch(hub, outbox, in); });
   const StatsSources stats{design == Design::shared_encoder ? "shared" : "baseline",
                            encoder,
                            config.width,
@@ -241,7 +237,7 @@ int run(const Config& config, Design design) {
                            config.fps,
                            &renderer.stage_times(),
                            media.times,
-                           &viewer_count};
+                           &hub.published_viewer_count()};
   auto server = signaling::Server::start(
       {config.host, config.port, &cs::web::files(), [&stats] { return stats_json(stats); }},
       [&inbox](signaling::Inbound in) { inbox.push(std::move(in)); });

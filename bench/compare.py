@@ -7,7 +7,7 @@
 Prints every figure present in both files: reference, new, new/reference, and
 marks WORSE when a figure moved the wrong way by more than the tolerance
 (latency, stage times, CPU, RSS, frames lost: higher is worse; fps: lower is
-worse). Tiny absolute changes (below a per-unit floor, e.g. 2 ms or 2 % of a
+worse). Tiny absolute changes (at most a per-unit floor, e.g. 3 ms or 3 % of a
 core) are never marked, so that idle CPU going from 0.1 % to 0.3 % is not a
 regression. A figure measured in only one file (e.g. a --quick run against a
 full one) is shown but not judged. Exit code 1 if any figure got worse, 0 otherwise. Ratios between

@@ -37,7 +37,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, NamedTuple, Optional
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO / "bench" / "results" / "latest.json"
@@ -124,10 +124,6 @@ def ratio(ours: Optional[float], base: Optional[float]) -> Optional[float]:
 
 def res_name(res: tuple[int, int]) -> str:
     return f"{res[0]}x{res[1]}"
-
-
-def short_res(res: tuple[int, int]) -> str:
-    return f"{res[1]}p"
 
 
 def loadavg() -> list[float]:
@@ -613,39 +609,87 @@ def fill_viewer_figures(step: ScalingStep, reports: list[dict]) -> None:
 # ----------------------------------------------------------- one design run
 
 
+def page_field(r: BrowserRun, section: str, key: str):
+    """page_test's `section`.`key` for one run; None where the page or the section is missing."""
+    return ((r.page or {}).get(section) or {}).get(key)
+
+
+def proc_field(r: BrowserRun, name: str) -> Optional[float]:
+    return getattr(r.proc, name) if r.proc else None
+
+
+class BrowserFigure(NamedTuple):
+    key: str
+    label: str    # row of the main table
+    unit: str
+    better: str   # "lower" or "higher"
+    get: Callable[[BrowserRun], Optional[float]]
+
+
+STAGE_LABELS = {
+    "draw": "render/draw",
+    "read_back": "read-back",
+    "convert": "colour conversion",
+    "encode": "encode",
+    "render_to_encoded": "render->encoded",
+    "render_to_send": "render->packet sent",
+}
+
+# Every per-browser-run figure, in table and JSON order: summarise_browser takes
+# the median of each over the repeats, design_figures exports it and
+# print_main_table prints one row per entry.
+BROWSER_FIGURES = [
+    BrowserFigure("latency_p50_ms", "glass-to-glass p50: render -> drawn (ms)", "ms", "lower",
+                  lambda r: r.latency_p50_ms),
+    BrowserFigure("latency_p95_ms", "glass-to-glass p95: render -> drawn (ms)", "ms", "lower",
+                  lambda r: r.latency_p95_ms),
+    BrowserFigure("latency_p99_ms", "glass-to-glass p99: render -> drawn (ms)", "ms", "lower",
+                  lambda r: r.latency_p99_ms),
+    BrowserFigure("latency_max_ms", "glass-to-glass max: render -> drawn (ms)", "ms", "lower",
+                  lambda r: r.latency_max_ms),
+    # The browser's share, from its own figures: render → handed to the
+    # compositor (rVFC presentationTime), jitter buffer wait and decode.
+    BrowserFigure("to_compositor_p50_ms", "render -> handed to compositor p50 (ms)", "ms", "lower",
+                  lambda r: (r.page or {}).get("toCompositorMsP50")),
+    # Chrome's own prediction of when the frame reaches a screen
+    # (rVFC expectedDisplayTime); see bench/README.md for why it is not
+    # the headline figure.
+    BrowserFigure("expected_display_p50_ms", "Chrome's expected display time p50 (ms)", "ms",
+                  "lower", lambda r: page_field(r, "latencyMs", "p50")),
+    BrowserFigure("expected_display_p95_ms", "Chrome's expected display time p95 (ms)", "ms",
+                  "lower", lambda r: page_field(r, "latencyMs", "p95")),
+    BrowserFigure("browser_jitter_buffer_ms", "browser jitter buffer per frame (ms)", "ms", "lower",
+                  lambda r: page_field(r, "receiver", "jitterBufferMs")),
+    BrowserFigure("browser_decode_ms", "browser decode per frame (ms)", "ms", "lower",
+                  lambda r: page_field(r, "receiver", "decodeMs")),
+    BrowserFigure("presented_fps", "frames presented per second", "fps", "higher",
+                  lambda r: r.presented_fps),
+    BrowserFigure("frames_lost", "frames lost", "frames", "lower", lambda r: r.frames_lost),
+    BrowserFigure("cpu_pct", "server CPU, 1 browser viewer (% core)", "%", "lower",
+                  lambda r: proc_field(r, "cpu_pct")),
+    BrowserFigure("cpu_peak_pct", "server CPU peak over 0.5 s (% core)", "%", "lower",
+                  lambda r: proc_field(r, "cpu_peak_pct")),
+    BrowserFigure("rss_peak_mb", "server RSS peak (MB)", "MB", "lower",
+                  lambda r: proc_field(r, "rss_peak_mb")),
+    BrowserFigure("rss_steady_mb", "server RSS steady (MB)", "MB", "lower",
+                  lambda r: proc_field(r, "rss_steady_mb")),
+    BrowserFigure("late_pct", "frames rendered late (% of rendered)", "%", "lower",
+                  lambda r: r.late_pct),
+] + [
+    BrowserFigure(f"stage_{stage}_ms", f"stage: {STAGE_LABELS[stage]} median (ms)", "ms", "lower",
+                  lambda r, stage=stage: getattr(r.stages, stage))
+    for stage in STAGES
+]
+
+
 def summarise_browser(runs: list[BrowserRun]) -> dict:
     """Medians over the repeats of every per-run figure, with [min, max]."""
     ok = [r for r in runs if r.ok]
-    getters = {
-        "latency_p50_ms": lambda r: r.latency_p50_ms,
-        "latency_p95_ms": lambda r: r.latency_p95_ms,
-        "latency_p99_ms": lambda r: r.latency_p99_ms,
-        "latency_max_ms": lambda r: r.latency_max_ms,
-        # The browser's share, from its own figures: render → handed to the
-        # compositor (rVFC presentationTime), jitter buffer wait and decode.
-        "to_compositor_p50_ms": lambda r: (r.page or {}).get("toCompositorMsP50"),
-        # Chrome's own prediction of when the frame reaches a screen
-        # (rVFC expectedDisplayTime); see bench/README.md for why it is not
-        # the headline figure.
-        "expected_display_p50_ms": lambda r: ((r.page or {}).get("latencyMs") or {}).get("p50"),
-        "expected_display_p95_ms": lambda r: ((r.page or {}).get("latencyMs") or {}).get("p95"),
-        "browser_jitter_buffer_ms": lambda r: ((r.page or {}).get("receiver") or {}).get("jitterBufferMs"),
-        "browser_decode_ms": lambda r: ((r.page or {}).get("receiver") or {}).get("decodeMs"),
-        "presented_fps": lambda r: r.presented_fps,
-        "frames_lost": lambda r: r.frames_lost,
-        "cpu_pct": lambda r: r.proc.cpu_pct if r.proc else None,
-        "cpu_peak_pct": lambda r: r.proc.cpu_peak_pct if r.proc else None,
-        "rss_peak_mb": lambda r: r.proc.rss_peak_mb if r.proc else None,
-        "rss_steady_mb": lambda r: r.proc.rss_steady_mb if r.proc else None,
-        "late_pct": lambda r: r.late_pct,
-    }
-    for stage in STAGES:
-        getters[f"stage_{stage}_ms"] = (lambda s: lambda r: getattr(r.stages, s))(stage)
     summary = {"runs_ok": len(ok), "runs": len(runs)}
-    for name, get in getters.items():
-        values = [get(r) for r in ok]
-        summary[name] = median(values)
-        summary[name + "_spread"] = spread(values)
+    for fig in BROWSER_FIGURES:
+        values = [fig.get(r) for r in ok]
+        summary[fig.key] = median(values)
+        summary[fig.key + "_spread"] = spread(values)
     return summary
 
 
@@ -749,29 +793,10 @@ def fill_soak(soak: SoakResult, samples: list[ProcSample], reports: list[dict]) 
 # -------------------------------------------------------------- figures/JSON
 
 
-# name -> (unit, better, getter from a DesignResult); better is "lower" or "higher".
+# name -> (unit, better, value); better is "lower" or "higher".
 def design_figures(r: DesignResult) -> dict[str, tuple[str, str, Optional[float]]]:
-    b = r.browser_summary
-    figs = {
-        "latency_p50_ms": ("ms", "lower", b.get("latency_p50_ms")),
-        "latency_p95_ms": ("ms", "lower", b.get("latency_p95_ms")),
-        "latency_p99_ms": ("ms", "lower", b.get("latency_p99_ms")),
-        "latency_max_ms": ("ms", "lower", b.get("latency_max_ms")),
-        "to_compositor_p50_ms": ("ms", "lower", b.get("to_compositor_p50_ms")),
-        "expected_display_p50_ms": ("ms", "lower", b.get("expected_display_p50_ms")),
-        "expected_display_p95_ms": ("ms", "lower", b.get("expected_display_p95_ms")),
-        "browser_jitter_buffer_ms": ("ms", "lower", b.get("browser_jitter_buffer_ms")),
-        "browser_decode_ms": ("ms", "lower", b.get("browser_decode_ms")),
-        "presented_fps": ("fps", "higher", b.get("presented_fps")),
-        "frames_lost": ("frames", "lower", b.get("frames_lost")),
-        "cpu_pct": ("%", "lower", b.get("cpu_pct")),
-        "cpu_peak_pct": ("%", "lower", b.get("cpu_peak_pct")),
-        "rss_peak_mb": ("MB", "lower", b.get("rss_peak_mb")),
-        "rss_steady_mb": ("MB", "lower", b.get("rss_steady_mb")),
-        "late_pct": ("%", "lower", b.get("late_pct")),
-    }
-    for stage in STAGES:
-        figs[f"stage_{stage}_ms"] = ("ms", "lower", b.get(f"stage_{stage}_ms"))
+    figs = {fig.key: (fig.unit, fig.better, r.browser_summary.get(fig.key))
+            for fig in BROWSER_FIGURES}
     for idle in r.idle:
         key = "idle_cpu_pct" if idle.when.startswith("before") else "idle_after_cpu_pct"
         figs[key] = ("%", "lower", idle.proc.cpu_pct if idle.proc else None)
@@ -861,38 +886,12 @@ def fmt_spread(value, sp) -> str:
     return f"{fmt(value)} [{fmt(sp[0])}..{fmt(sp[1])}]"
 
 
-MAIN_ROWS = [
-    ("glass-to-glass p50: render -> drawn (ms)", "latency_p50_ms"),
-    ("glass-to-glass p95: render -> drawn (ms)", "latency_p95_ms"),
-    ("glass-to-glass p99: render -> drawn (ms)", "latency_p99_ms"),
-    ("glass-to-glass max: render -> drawn (ms)", "latency_max_ms"),
-    ("render -> handed to compositor p50 (ms)", "to_compositor_p50_ms"),
-    ("Chrome's expected display time p50 (ms)", "expected_display_p50_ms"),
-    ("Chrome's expected display time p95 (ms)", "expected_display_p95_ms"),
-    ("browser jitter buffer per frame (ms)", "browser_jitter_buffer_ms"),
-    ("browser decode per frame (ms)", "browser_decode_ms"),
-    ("frames presented per second", "presented_fps"),
-    ("frames lost", "frames_lost"),
-    ("server CPU, 1 browser viewer (% core)", "cpu_pct"),
-    ("server CPU peak over 0.5 s (% core)", "cpu_peak_pct"),
-    ("server RSS peak (MB)", "rss_peak_mb"),
-    ("server RSS steady (MB)", "rss_steady_mb"),
-    ("frames rendered late (% of rendered)", "late_pct"),
-    ("stage: render/draw median (ms)", "stage_draw_ms"),
-    ("stage: read-back median (ms)", "stage_read_back_ms"),
-    ("stage: colour conversion median (ms)", "stage_convert_ms"),
-    ("stage: encode median (ms)", "stage_encode_ms"),
-    ("stage: render->encoded median (ms)", "stage_render_to_encoded_ms"),
-    ("stage: render->packet sent median (ms)", "stage_render_to_send_ms"),
-]
-
-
 def print_main_table(results: dict[str, dict[str, DesignResult]], repeats: int) -> None:
     for res, by_design in results.items():
         ours, base = by_design.get("ours"), by_design.get("baseline")
         print(f"\n== {res} @ {FPS} fps  (median of {repeats} browser run(s); [min..max]) ==")
         print(f"{'figure':<40} {'ours':>22} {'baseline':>22} {'ratio':>7}")
-        for label, key in MAIN_ROWS:
+        for key, label, *_ in BROWSER_FIGURES:
             ov = ours.browser_summary.get(key) if ours else None
             bv = base.browser_summary.get(key) if base else None
             osp = ours.browser_summary.get(key + "_spread") if ours else None
@@ -1057,6 +1056,7 @@ def main(argv: list[str]) -> int:
     tools = Tools(args.server or args.build / "cube-streamer",
                   args.build / "tests" / "client" / "cs-test-viewer", logs)
     check_prerequisites(tools)
+    # Builds the GStreamer plugin registry now, so that its first-use scan is not timed.
     subprocess.run(["gst-inspect-1.0"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     prof = make_profile(args)
     machine = machine_info()

@@ -131,8 +131,10 @@ CubeRenderer::Result CubeRenderer::create(const RenderSettings& settings) {
 
 CubeRenderer::~CubeRenderer() = default;
 
-bool CubeRenderer::make_target(Target& t, GLenum internal_format, GLenum read_format, int width,
-                               int height, std::string& error) {
+bool CubeRenderer::make_target(Target& t, Output output, GLenum internal_format, GLenum read_format,
+                               int width, int height, std::string& error) {
+  t.output = output;
+  t.clear = background(output);
   t.width = width;
   t.height = height;
   t.read_format = read_format;
@@ -183,11 +185,12 @@ bool CubeRenderer::init(std::string& error) {
 
   const int w = settings_.width, h = settings_.height;
   if (settings_.format == PixelFormat::rgba) {
-    if (!make_target(main_, GL_RGBA8, GL_RGBA, w, h, error)) return false;
+    if (!make_target(main_, Output::rgb, GL_RGBA8, GL_RGBA, w, h, error)) return false;
   } else {
-    if (!make_target(main_, GL_R8, GL_RED, w, h, error)) return false;
-    if (!make_target(chroma_, GL_RG8, GL_RG, w / 2, h / 2, error)) return false;
+    if (!make_target(main_, Output::luma, GL_R8, GL_RED, w, h, error)) return false;
+    if (!make_target(chroma_, Output::chroma, GL_RG8, GL_RG, w / 2, h / 2, error)) return false;
   }
+  set_fixed_uniforms();
   // Rows of R8 and RG8 targets are not 4-byte multiples at every size.
   glPixelStorei(GL_PACK_ALIGNMENT, 1);
   if (auto e = take_gl_error(); !e.empty()) {
@@ -197,22 +200,24 @@ bool CubeRenderer::init(std::string& error) {
   return true;
 }
 
-namespace {
 // The background colour in each output form (BT.601 limited range).
-void clear_colour(int output) {
+std::array<float, 4> CubeRenderer::background(Output output) {
   const float r = 0.08f, g = 0.09f, b = 0.12f;
-  if (output == 1) {
-    glClearColor(0.257f * r + 0.504f * g + 0.098f * b + 16.0f / 255.0f, 0, 0, 1);
-  } else if (output == 2) {
-    glClearColor(-0.148f * r - 0.291f * g + 0.439f * b + 128.0f / 255.0f,
-                 0.439f * r - 0.368f * g - 0.071f * b + 128.0f / 255.0f, 0, 1);
-  } else {
-    glClearColor(r, g, b, 1.0f);
+  switch (output) {
+    case Output::luma:
+      return {0.257f * r + 0.504f * g + 0.098f * b + 16.0f / 255.0f, 0, 0, 1};
+    case Output::chroma:
+      return {-0.148f * r - 0.291f * g + 0.439f * b + 128.0f / 255.0f,
+              0.439f * r - 0.368f * g - 0.071f * b + 128.0f / 255.0f, 0, 1};
+    case Output::rgb:
+      break;
   }
+  return {r, g, b, 1};
 }
-}  // namespace
 
-void CubeRenderer::draw_pass(const Target& target, Output output, double t) {
+// The camera, the projection and the light never change: uniforms keep their
+// values in the program, so they are set once.
+void CubeRenderer::set_fixed_uniforms() {
   const float aspect = static_cast<float>(settings_.width) / static_cast<float>(settings_.height);
   // The y flip makes glReadPixels' bottom-up rows come out top-down: the
   // image is upright in memory with no row copy.
@@ -220,39 +225,41 @@ void CubeRenderer::draw_pass(const Target& target, Output output, double t) {
   const glm::mat4 projection = flip * glm::perspective(glm::radians(45.0f), aspect, 0.1f, 100.0f);
   const glm::mat4 view = glm::lookAt(glm::vec3(0, 0, 3.2f), glm::vec3(0), glm::vec3(0, 1, 0));
   const glm::mat4 view_projection = projection * view;
-  const auto angle = static_cast<float>(t);
-  glm::mat4 model = glm::rotate(glm::mat4(1.0f), angle * 0.9f, glm::vec3(0, 1, 0));
-  model = glm::rotate(model, angle * 0.55f, glm::vec3(1, 0, 0));
   const glm::vec3 light = glm::normalize(glm::vec3(-0.4f, -0.6f, -1.0f));
+  glUseProgram(cube_program_.get());
+  glUniformMatrix4fv(u_view_projection_, 1, GL_FALSE, glm::value_ptr(view_projection));
+  glUniform3fv(u_light_, 1, glm::value_ptr(light));
+  glUseProgram(0);
+}
 
+void CubeRenderer::draw_pass(const Target& target) {
   glBindFramebuffer(GL_FRAMEBUFFER, target.fbo.get());
   glViewport(0, 0, target.width, target.height);
+  glClearColor(target.clear[0], target.clear[1], target.clear[2], target.clear[3]);
+  glClear(GL_COLOR_BUFFER_BIT);
+  glUniform1i(u_output_, static_cast<int>(target.output));
+  glDrawArrays(GL_TRIANGLES, 0, 36);
+}
+
+bool CubeRenderer::draw(double scene_seconds, timecode::Stamp stamp) {
+  const auto angle = static_cast<float>(scene_seconds);
+  glm::mat4 model = glm::rotate(glm::mat4(1.0f), angle * 0.9f, glm::vec3(0, 1, 0));
+  model = glm::rotate(model, angle * 0.55f, glm::vec3(1, 0, 0));
+
+  glUseProgram(cube_program_.get());
+  glUniformMatrix4fv(u_model_, 1, GL_FALSE, glm::value_ptr(model));
+  glBindVertexArray(cube_vao_.get());
   // A convex cube needs no depth buffer: culling back faces is enough, and
   // on llvmpipe skipping the depth clear and test is measurably cheaper.
   // The y flip turns the faces' counter-clockwise winding clockwise.
   glEnable(GL_CULL_FACE);
   glCullFace(GL_BACK);
   glFrontFace(GL_CW);
-  clear_colour(static_cast<int>(output));
-  glClear(GL_COLOR_BUFFER_BIT);
-  glUseProgram(cube_program_.get());
-  glUniformMatrix4fv(u_model_, 1, GL_FALSE, glm::value_ptr(model));
-  glUniformMatrix4fv(u_view_projection_, 1, GL_FALSE, glm::value_ptr(view_projection));
-  glUniform3fv(u_light_, 1, glm::value_ptr(light));
-  glUniform1i(u_output_, static_cast<int>(output));
-  glBindVertexArray(cube_vao_.get());
-  glDrawArrays(GL_TRIANGLES, 0, 36);
-  glBindVertexArray(0);
+  draw_pass(main_);
+  if (settings_.format == PixelFormat::nv12) draw_pass(chroma_);
   glDisable(GL_CULL_FACE);
-}
-
-bool CubeRenderer::draw(double scene_seconds, timecode::Stamp stamp) {
-  if (settings_.format == PixelFormat::rgba) {
-    draw_pass(main_, Output::rgb, scene_seconds);
-  } else {
-    draw_pass(main_, Output::luma, scene_seconds);
-    draw_pass(chroma_, Output::chroma, scene_seconds);
-  }
+  glBindVertexArray(0);
+  glUseProgram(0);
   stamp_ = stamp;
   return take_gl_error().empty();
 }
@@ -262,7 +269,7 @@ bool CubeRenderer::read_back(std::uint8_t* out) {
   glReadPixels(0, 0, main_.width, main_.height, main_.read_format, GL_UNSIGNED_BYTE, out);
   if (settings_.format == PixelFormat::nv12) {
     glBindFramebuffer(GL_READ_FRAMEBUFFER, chroma_.fbo.get());
-    glReadPixels(0, 0, chroma_.width, chroma_.height, GL_RG, GL_UNSIGNED_BYTE,
+    glReadPixels(0, 0, chroma_.width, chroma_.height, chroma_.read_format, GL_UNSIGNED_BYTE,
                  out + static_cast<std::size_t>(main_.width) * main_.height);
   }
   if (!take_gl_error().empty()) return false;

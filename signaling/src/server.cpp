@@ -15,7 +15,6 @@
 #include "cs/signaling/protocol.hpp"
 
 namespace cs::signaling {
-namespace {}  // namespace
 
 struct Connection {
   ConnectionId id;
@@ -34,6 +33,12 @@ struct PerSession {
   std::size_t body_size;
   std::size_t body_sent;
 };
+
+void release_body(PerSession* pss) {
+  delete pss->owned_body;
+  pss->owned_body = nullptr;
+  pss->body = nullptr;
+}
 
 const char* mime_type(std::string_view name) {
   auto ends = [&](std::string_view s) {
@@ -56,8 +61,6 @@ void lws_log_line(int level, const char* line) {
 }
 
 }  // namespace
-
-void release_body(PerSession* pss);
 
 // Messages waiting for a connection's next writeable callback.
 struct Outgoing {
@@ -151,12 +154,6 @@ int Server::Impl::callback(lws* wsi, lws_callback_reasons reason, void* user, vo
     default:
       return lws_callback_http_dummy(wsi, reason, user, in, len);
   }
-}
-
-void release_body(PerSession* pss) {
-  delete pss->owned_body;
-  pss->owned_body = nullptr;
-  pss->body = nullptr;
 }
 
 int Server::Impl::on_http(lws* wsi, PerSession* pss, const char* uri) {

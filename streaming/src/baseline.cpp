@@ -84,7 +84,8 @@ class BaselineViewer final : public ViewerMedia {
         std::to_string(e.bitrate_kbps) + " key-int-max=" + std::to_string(e.fps) +
         " ! capsfilter caps=video/x-h264,profile=constrained-baseline";
     GError* parse_error = nullptr;
-    GstElement* front = gst_parse_bin_from_description(description.c_str(), FALSE, &parse_error);
+    // TRUE ghosts the capsfilter's unlinked src pad as the bin's "src".
+    GstElement* front = gst_parse_bin_from_description(description.c_str(), TRUE, &parse_error);
     if (!front) {
       error = parse_error ? parse_error->message : "cannot build the baseline pipeline";
       if (parse_error) g_error_free(parse_error);
@@ -95,16 +96,6 @@ class BaselineViewer final : public ViewerMedia {
         build_sender(GST_BIN(pipeline_.get()), offer, ice, SenderTuning::seed_defaults, error);
     if (!sender.webrtcbin) return false;
     webrtcbin_ = sender.webrtcbin;
-    GstElement* last = nullptr;
-    GstIterator* it = gst_bin_iterate_sorted(GST_BIN(front));
-    GValue item = G_VALUE_INIT;
-    if (gst_iterator_next(it, &item) == GST_ITERATOR_OK)
-      last = GST_ELEMENT(g_value_get_object(&item));
-    g_value_unset(&item);
-    gst_iterator_free(it);
-    if (!last) return false;
-    auto out = PadRef::adopt(gst_element_get_static_pad(last, "src"));
-    gst_element_add_pad(front, gst_ghost_pad_new("src", out.get()));
     if (!gst_element_link(front, sender.payloader)) {
       error = "cannot link the baseline encoder to its payloader";
       return false;

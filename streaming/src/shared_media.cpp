@@ -7,7 +7,6 @@ class SharedViewer final : public ViewerMedia {
  public:
   SharedViewer(VideoPipeline& pipeline, std::unique_ptr<ViewerBranch> branch)
       : pipeline_(pipeline), branch_(std::move(branch)) {}
-  ~SharedViewer() override { branch_->detach(); }
   GstElement* webrtcbin() const override { return branch_->webrtcbin(); }
   bool owns(GstObject* object) const override { return branch_->owns(object); }
   void on_connected() override {

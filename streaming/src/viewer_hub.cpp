@@ -87,7 +87,9 @@ std::size_t ViewerHub::connected_count() const {
   return n;
 }
 
+// Called after every viewer added or removed, whatever removed it.
 void ViewerHub::update_activity() {
+  published_count_.store(static_cast<int>(viewers_.size()));
   const bool active = !viewers_.empty();
   if (active == active_) return;
   active_ = active;

@@ -86,6 +86,17 @@ function round1(x) {
   return x === null ? null : Math.round(x * 10) / 10;
 }
 
+// p50/p95/p99/max/min of an ascending array, rounded to 0.1 (null when empty).
+function percentiles(sorted) {
+  return {
+    p50: round1(percentile(sorted, 50)),
+    p95: round1(percentile(sorted, 95)),
+    p99: round1(percentile(sorted, 99)),
+    max: round1(sorted.length ? sorted[sorted.length - 1] : null),
+    min: round1(sorted.length ? sorted[0] : null),
+  };
+}
+
 // Gaps in the frame numbers the page saw (whether or not it counted them lost).
 function frameGaps(log) {
   let count = 0;
@@ -126,6 +137,11 @@ function receiverBreakdown(before, after) {
 const TWO_32 = 2 ** 32;
 const STRIP_BLOCKS = 32;
 const STRIP_ROW_DIVISOR = 24;
+// Rows of each screencast PNG to decode: enough to cover the strip's first
+// two rows (render time, frame number) at the half-size screencast.
+const SCREENCAST_ROWS_DECODED = 64;
+// A larger |swap - render| is a misread strip, not a latency.
+const MAX_PLAUSIBLE_LATENCY_MS = 5000;
 
 function readStripRow(img, row) {
   const blockW = Math.floor(img.width / STRIP_BLOCKS);
@@ -161,13 +177,20 @@ async function startScreencast(page) {
   };
 }
 
+// (a - b) modulo 2^32, as a signed 32-bit difference; mirrors diffMod32 in
+// web/viewer.js.
+function diffMod32(a, b) {
+  const d = (((a - b) % TWO_32) + TWO_32) % TWO_32;
+  return d >= 2 ** 31 ? d - TWO_32 : d;
+}
+
 function screencastLatencies(frames) {
   const out = [];
   let lastFrame = null;
   for (const f of frames) {
     let img;
     try {
-      img = decodePngRows(Buffer.from(f.data, 'base64'), 64);
+      img = decodePngRows(Buffer.from(f.data, 'base64'), SCREENCAST_ROWS_DECODED);
     } catch {
       continue;
     }
@@ -175,9 +198,8 @@ function screencastLatencies(frames) {
     const frame = readStripRow(img, 1);
     if (frame === lastFrame) continue; // the compositor redrew without a new video frame
     lastFrame = frame;
-    let d = (((f.swapMs % TWO_32) - renderMs) % TWO_32 + TWO_32) % TWO_32;
-    if (d >= 2 ** 31) d -= TWO_32;
-    if (Math.abs(d) < 5000) out.push(d);
+    const d = diffMod32(f.swapMs % TWO_32, renderMs);
+    if (Math.abs(d) < MAX_PLAUSIBLE_LATENCY_MS) out.push(d);
   }
   return out;
 }
@@ -212,29 +234,17 @@ async function bench(page, seconds, screencast) {
     receiver: receiverBreakdown(before, after),
     toCompositorMsP50: round1(
       percentile(log.map((e) => e.toCompositorMs).sort((a, b) => a - b), 50)),
-    screencast: cast ? summarise(screencastLatencies(castFrames), castFrames.length) : null,
+    screencast: cast ? screencastSummary(screencastLatencies(castFrames), castFrames.length) : null,
     latencyMs: {
-      p50: round1(percentile(latencies, 50)),
-      p95: round1(percentile(latencies, 95)),
-      p99: round1(percentile(latencies, 99)),
-      max: round1(latencies.length ? latencies[latencies.length - 1] : null),
-      min: round1(latencies.length ? latencies[0] : null),
+      ...percentiles(latencies),
       mean: round1(latencies.length ? sum / latencies.length : null),
     },
   };
 }
 
-function summarise(values, captured) {
+function screencastSummary(values, captured) {
   const sorted = values.slice().sort((a, b) => a - b);
-  return {
-    framesCaptured: captured,
-    framesDecoded: sorted.length,
-    p50: round1(percentile(sorted, 50)),
-    p95: round1(percentile(sorted, 95)),
-    p99: round1(percentile(sorted, 99)),
-    max: round1(sorted.length ? sorted[sorted.length - 1] : null),
-    min: round1(sorted.length ? sorted[0] : null),
-  };
+  return { framesCaptured: captured, framesDecoded: sorted.length, ...percentiles(sorted) };
 }
 
 function summary(stats) {

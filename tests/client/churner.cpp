@@ -92,9 +92,11 @@ void Churner::on_iteration_end(int iteration) {
   schedule_next();
 }
 
+// The next iteration starts from the main loop, never inside the callbacks
+// of the one that just ended.
 void Churner::schedule_next() {
   next_timer_.reset(g_timeout_add(
-      static_cast<guint>(options_.stagger_ms),
+      0,
       [](gpointer d) -> gboolean {
         auto* self = static_cast<Churner*>(d);
         self->next_timer_.release();
@@ -127,10 +129,8 @@ json Churner::report() const {
            {"opened", opened_},
            {"answers", answers_},
            {"connect_failures", failures_},
-           {"frames", 0}};
-  json stats;
-  stats_.fill_json(stats);
-  out["errors"] = stats["errors"];
+           {"frames", 0},
+           {"errors", stats_.errors()}};
   return out;
 }
 

@@ -17,6 +17,12 @@ std::int64_t percentile(std::vector<std::int64_t> values, double p) {
   return values[std::min(index, values.size() - 1)];
 }
 
+// True when the colour is clearly chromatic (not black, not grey).
+bool is_saturated(const std::array<int, 3>& rgb) {
+  auto [lo, hi] = std::minmax({rgb[0], rgb[1], rgb[2]});
+  return hi >= 80 && hi - lo >= 50;
+}
+
 }  // namespace
 
 std::int64_t epoch_ms() {
@@ -27,11 +33,6 @@ std::int64_t epoch_ms() {
 std::int64_t steady_ms() {
   using namespace std::chrono;
   return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
-}
-
-bool is_saturated(const std::array<int, 3>& rgb) {
-  auto [lo, hi] = std::minmax({rgb[0], rgb[1], rgb[2]});
-  return hi >= 80 && hi - lo >= 50;
 }
 
 FrameStats::FrameStats() : start_ms_(steady_ms()) {}
@@ -87,9 +88,9 @@ void FrameStats::add_error(std::string message) {
   if (errors_.size() < kMaxErrors) errors_.push_back(std::move(message));
 }
 
-std::uint64_t FrameStats::frames() const {
+std::vector<std::string> FrameStats::errors() const {
   std::lock_guard lock(mutex_);
-  return frames_;
+  return errors_;
 }
 
 void FrameStats::fill_json(nlohmann::json& out) const {

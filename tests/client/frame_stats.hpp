@@ -31,7 +31,8 @@ class FrameStats {
   void add_error(std::string message);
   // Fields describing the frames seen, for the final JSON line.
   void fill_json(nlohmann::json& out) const;
-  std::uint64_t frames() const;
+  // The errors recorded so far (at most the first 50).
+  std::vector<std::string> errors() const;
 
  private:
   void track_arrival(std::int64_t now_ms);
@@ -62,7 +63,5 @@ class FrameStats {
 std::int64_t epoch_ms();
 // Monotonic milliseconds.
 std::int64_t steady_ms();
-// True when the colour is clearly chromatic (not black, not grey).
-bool is_saturated(const std::array<int, 3>& rgb);
 
 }  // namespace cstest

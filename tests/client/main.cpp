@@ -39,15 +39,17 @@ ClientList make_clients(const cstest::Options& options) {
   return clients;
 }
 
-void start_staggered(ClientList& clients, int stagger_ms) {
-  for (std::size_t i = 0; i < clients.size(); ++i) {
+// Each client starts from its own zero-delay source, in order, once the main
+// loop runs.
+void start_on_loop(ClientList& clients) {
+  for (auto& c : clients) {
     g_timeout_add(
-        static_cast<guint>(stagger_ms) * static_cast<guint>(i),
+        0,
         [](gpointer d) -> gboolean {
           static_cast<Client*>(d)->start();
           return G_SOURCE_REMOVE;
         },
-        clients[i].get());
+        c.get());
   }
 }
 
@@ -83,7 +85,7 @@ int run(const cstest::Options& options) {
   cstest::MainLoopPtr loop(g_main_loop_new(nullptr, FALSE));
   ClientList clients = make_clients(options);
   Run state{loop.get(), &clients};
-  start_staggered(clients, options.stagger_ms);
+  start_on_loop(clients);
   cstest::SourceId duration(
       g_timeout_add(static_cast<guint>(options.duration_s * 1000), &quit_loop, loop.get()));
   cstest::SourceId done_poll(g_timeout_add(kDonePollMs, &poll_done, &state));

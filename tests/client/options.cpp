@@ -9,8 +9,7 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: cs-test-viewer --url ws://HOST:PORT/ws [--duration SECONDS] [--viewers N]\n"
-    "                      [--no-decode] [--mode normal|stall|churn] [--churn-count N]\n"
-    "                      [--stagger-ms N]\n";
+    "                      [--no-decode] [--mode normal|stall|churn] [--churn-count N]\n";
 
 bool fail(const std::string& message) {
   std::fprintf(stderr, "cs-test-viewer: %s\n%s", message.c_str(), kUsage);
@@ -56,7 +55,6 @@ bool apply(Options& o, const std::string& flag, const char* value) {
   if (flag == "--viewers") return parse_int(flag, value, 1, 256, o.viewers);
   if (flag == "--mode") return parse_mode(value, o.mode);
   if (flag == "--churn-count") return parse_int(flag, value, 1, 100000, o.churn_count);
-  if (flag == "--stagger-ms") return parse_int(flag, value, 0, 600000, o.stagger_ms);
   return fail("unknown option " + flag);
 }
 

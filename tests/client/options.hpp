@@ -14,7 +14,6 @@ struct Options {
   bool decode = true;
   Mode mode = Mode::Normal;
   int churn_count = 30;
-  int stagger_ms = 0;
 };
 
 // Parses argv; on error prints usage/the problem to stderr and returns nullopt.

@@ -64,7 +64,6 @@ Peer::Peer(int id, PeerMode mode, FrameStats& stats, Callbacks callbacks)
 
 Peer::~Peer() {
   stop();
-  if (bus_watch_) g_source_remove(bus_watch_);
 }
 
 template <typename Fn>
@@ -94,7 +93,7 @@ bool Peer::build() {
   g_object_set(webrtc_, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, nullptr);
   gst_bin_add(GST_BIN(pipeline_.get()), webrtc_);
   GstObjPtr<GstBus> bus(gst_element_get_bus(pipeline_.get()));
-  bus_watch_ = gst_bus_add_watch(bus.get(), &on_bus_message, this);
+  bus_watch_.reset(gst_bus_add_watch(bus.get(), &on_bus_message, this));
   connect_signals();
   return add_transceiver();
 }

@@ -58,7 +58,7 @@ class Peer {
   Callbacks callbacks_;
   GstObjPtr<GstElement> pipeline_;
   GstElement* webrtc_ = nullptr;  // owned by pipeline_
-  guint bus_watch_ = 0;
+  SourceId bus_watch_;            // after pipeline_: removed before the pipeline is released
   bool ice_connected_ = false;
   std::string connection_state_ = "new";
   // Lets callbacks queued to the main loop notice that the Peer is gone.

@@ -28,7 +28,6 @@ using PromisePtr = std::unique_ptr<GstPromise, FnDeleter<gst_promise_unref>>;
 using MainLoopPtr = std::unique_ptr<GMainLoop, FnDeleter<g_main_loop_unref>>;
 using ErrorPtr = std::unique_ptr<GError, FnDeleter<g_error_free>>;
 using CharPtr = std::unique_ptr<gchar, FnDeleter<g_free>>;
-using UriPtr = std::unique_ptr<GUri, FnDeleter<g_uri_unref>>;
 
 // Keeps a GSource id and removes it on destruction.
 class SourceId {

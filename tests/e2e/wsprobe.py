@@ -3,7 +3,8 @@
 end-to-end tests. Python 3 standard library only.
 
   wsprobe.py http URL
-      One GET; prints {"status": 200, "content_type": "...", "length": N}.
+      One GET; prints {"status": 200, "content_type": "...", "length": N,
+      "body_start": "first 64 bytes of the body"}.
 
   wsprobe.py ws URL STEP...
       Opens a WebSocket (client frames masked), runs the steps in order and
@@ -20,7 +21,7 @@ Steps (TEXT may hold any characters; SECONDS default to 2):
                       (first frame opcode 1, FIN=0; then continuation frames)
   big=N               send a text message of exactly N bytes: a well-formed
                       JSON ice message whose candidate is padded with 'a'
-  offer[=MLINE_IP]    send a well-formed H.264 recvonly SDP offer (fake ICE
+  offer               send a well-formed H.264 recvonly SDP offer (fake ICE
                       credentials and DTLS fingerprint)
   expect=TYPE[:S]     wait up to S s for a message of type TYPE (others are
                       recorded in "skipped"); ok when it came

@@ -54,7 +54,6 @@ TEST_CASE("RGBA: the cube is in the centre, upright strip decodes, frames differ
   REQUIRE(stamp);
   CHECK(stamp->render_ms == 123456789u);
   CHECK(stamp->frame_number == 42u);
-  // Right of 32*(W/32) is black (W = 1280 has no remainder: check bottom row of strip)
   CHECK(a != b);  // 100 ms later the cube has turned
   size_t changed = 0;
   for (int y = 2 * (h / 24); y < h; y += 4)

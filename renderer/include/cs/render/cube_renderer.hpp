@@ -2,6 +2,7 @@
 // Draws the rotating cube into an offscreen framebuffer and reads the frame
 // back, upright (top row first), with the timecode strip written in. Create and
 // use on the render thread, with an EglContext current.
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -47,20 +48,24 @@ class CubeRenderer {
   static std::string take_gl_error();
 
  private:
+  enum class Output { rgb = 0, luma = 1, chroma = 2 };  // cube.vert's u_output
   // One offscreen colour target.
   struct Target {
+    Output output = Output::rgb;   // what the cube shader writes into it
+    std::array<float, 4> clear{};  // the background in that form
     GlTexture colour;
     GlFramebuffer fbo;
     int width = 0, height = 0;
     GLenum read_format = GL_RGBA;  // what glReadPixels gives for it
   };
-  enum class Output { rgb = 0, luma = 1, chroma = 2 };
 
   explicit CubeRenderer(const RenderSettings& settings) : settings_(settings) {}
   bool init(std::string& error);
-  bool make_target(Target& target, GLenum internal_format, GLenum read_format, int width,
-                   int height, std::string& error);
-  void draw_pass(const Target& target, Output output, double scene_seconds);
+  bool make_target(Target& target, Output output, GLenum internal_format, GLenum read_format,
+                   int width, int height, std::string& error);
+  static std::array<float, 4> background(Output output);
+  void set_fixed_uniforms();
+  void draw_pass(const Target& target);
   void write_timecode(std::uint8_t* frame) const;
 
   RenderSettings settings_;

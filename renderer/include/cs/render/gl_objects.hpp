@@ -48,9 +48,6 @@ inline void delete_vertex_array(GLuint n) {
 inline void delete_texture(GLuint n) {
   glDeleteTextures(1, &n);
 }
-inline void delete_renderbuffer(GLuint n) {
-  glDeleteRenderbuffers(1, &n);
-}
 inline void delete_framebuffer(GLuint n) {
   glDeleteFramebuffers(1, &n);
 }
@@ -61,7 +58,6 @@ using GlShader = GlName<detail::delete_shader>;
 using GlBuffer = GlName<detail::delete_buffer>;
 using GlVertexArray = GlName<detail::delete_vertex_array>;
 using GlTexture = GlName<detail::delete_texture>;
-using GlRenderbuffer = GlName<detail::delete_renderbuffer>;
 using GlFramebuffer = GlName<detail::delete_framebuffer>;
 
 }  // namespace cs::render

@@ -3,6 +3,7 @@
 // their lifetime. Every method runs on the GLib main loop; webrtcbin's
 // callbacks (its own threads) come back to it through idle sources that name
 // the viewer by id, so a callback for a viewer already gone does nothing.
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -52,6 +53,8 @@ class ViewerHub {
 
   std::size_t viewer_count() const { return viewers_.size(); }
   std::size_t connected_count() const;
+  // viewer_count() as of the last change, readable from any thread (/stats).
+  const std::atomic<int>& published_viewer_count() const { return published_count_; }
 
  private:
   struct Viewer;
@@ -72,6 +75,7 @@ class ViewerHub {
   std::function<void(bool)> on_activity_;
   std::map<ViewerId, std::unique_ptr<Viewer>> viewers_;
   bool active_ = false;
+  std::atomic<int> published_count_{0};
   std::uint64_t next_name_ = 0;
 };
 
