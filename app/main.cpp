@@ -164,13 +164,17 @@ std::string make_media(Design design, const Config& config,
   media.pipeline = std::move(built.pipeline);
   media.times = &media.pipeline->times();
   media.target = media.pipeline.get();
-  media.source = std::make_unique<streaming::SharedMediaSource>(*media.pipeline, ice);
+  const streaming::RecoverySettings recovery{
+      .nack = config.nack, .fec_percent = static_cast<unsigned>(config.fec_percent)};
+  media.source = std::make_unique<streaming::SharedMediaSource>(*media.pipeline, ice, recovery);
   return {};
 }
 
 int run(const Config& config, Design design) {
-  const streaming::EncoderSettings encoder_settings{config.width, config.height, config.fps,
-                                                    config.bitrate_kbps};
+  streaming::EncoderSettings encoder_settings{config.width, config.height, config.fps,
+                                              config.bitrate_kbps};
+  encoder_settings.keyframe_interval =
+      config.keyframe_interval_frames > 0 ? config.keyframe_interval_frames : config.fps;
   const std::string encoder = design == Design::baseline_per_viewer
                                   ? std::string("x264enc")
                                   : choose_encoder(config, encoder_settings);

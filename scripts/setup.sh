@@ -55,7 +55,7 @@ fi
 
 testing=OFF
 ((with_tests)) && testing=ON
-cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=$testing "${cmake_args[@]}" >&2
+cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=$testing -DCS_FAULT_INJECTION=$testing "${cmake_args[@]}" >&2
 cmake --build "$build_dir" -j"$(nproc)" >&2
 # The first GStreamer start on a fresh machine builds the plugin registry.
 gst-inspect-1.0 >/dev/null 2>&1 || true

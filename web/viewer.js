@@ -341,6 +341,11 @@
           totalDecodeTimeS: r.totalDecodeTime || 0,
           totalProcessingDelayS: r.totalProcessingDelay || 0,
           framesDecoded: r.framesDecoded || 0,
+          // What this viewer asked the server to repair.
+          nackCount: r.nackCount || 0,
+          pliCount: r.pliCount || 0,
+          firCount: r.firCount || 0,
+          packetsLost: r.packetsLost || 0,
         };
       });
     }
@@ -383,6 +388,7 @@
       `latency ${fmtMs(stats.latencyMs)} (p50 ${fmtMs(stats.latencyP50Ms)})`,
       `to compositor ${fmtMs(stats.toCompositorMs)}`,
       `lost ${stats.framesLost}  reconnects ${stats.reconnects}`,
+      `sent: NACK ${stats.receiver?.nackCount ?? 0}  PLI ${stats.receiver?.pliCount ?? 0}`,
     ];
     const lastError = stats.errors[stats.errors.length - 1];
     if (lastError) lines.push(`error: ${lastError}`);

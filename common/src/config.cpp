@@ -132,6 +132,13 @@ std::optional<std::string> set_timecode(Config& c, const std::string& text) {
   return std::nullopt;
 }
 
+template <bool Config::*Field>
+std::optional<std::string> set_flag(Config& c, const std::string& text) {
+  if (text != "0" && text != "1") return "0 or 1";
+  c.*Field = text == "1";
+  return std::nullopt;
+}
+
 std::optional<std::string> set_log_level(Config& c, const std::string& text) {
   if (text == "error")
     c.log_level = log::Level::error;
@@ -169,6 +176,12 @@ const std::vector<Row>& rows() {
       {{"CS_TIMECODE", "1", "draw the timecode strip (1) or not (0)"}, set_timecode},
       {{"CS_MAX_VIEWERS", "32", "viewers at once; the next gets an error and is closed"},
        set_int<1, 1000, &Config::max_viewers>},
+      {{"CS_NACK", "1", "retransmit lost packets a viewer asks for (NACK/RTX): 1 or 0"},
+       set_flag<&Config::nack>},
+      {{"CS_FEC_PERCENT", "0", "forward error correction (ULPFEC) overhead in %; 0 = off"},
+       set_int<0, 100, &Config::fec_percent>},
+      {{"CS_KEYFRAME_INTERVAL", "0", "frames between periodic keyframes; 0 = one a second"},
+       set_int<0, 3600, &Config::keyframe_interval_frames>},
       {{"CS_LOG_LEVEL", "info", "error, warn, info, debug"}, set_log_level},
   };
   return table;

@@ -93,7 +93,8 @@ class BaselineViewer final : public ViewerMedia {
     }
     gst_bin_add(GST_BIN(pipeline_.get()), front);
     const Sender sender =
-        build_sender(GST_BIN(pipeline_.get()), offer, ice, SenderTuning::seed_defaults, error);
+        build_sender(GST_BIN(pipeline_.get()), offer, ice, SenderTuning::seed_defaults,
+                     RecoverySettings{.nack = false}, error);
     if (!sender.webrtcbin) return false;
     webrtcbin_ = sender.webrtcbin;
     if (!gst_element_link(front, sender.payloader)) {

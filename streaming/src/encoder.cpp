@@ -19,7 +19,7 @@ void configure_x264(GstElement* e, const EncoderSettings& s) {
   gst_util_set_object_arg(G_OBJECT(e), "tune", "zerolatency");
   gst_util_set_object_arg(G_OBJECT(e), "speed-preset", "ultrafast");
   g_object_set(e, "bitrate", static_cast<guint>(s.bitrate_kbps), "key-int-max",
-               static_cast<guint>(s.fps), "bframes", 0u, "sliced-threads", TRUE, "threads", 2u,
+               static_cast<guint>(s.keyframe_interval), "bframes", 0u, "sliced-threads", TRUE, "threads", 2u,
                "b-adapt", FALSE, "rc-lookahead", 0, "sync-lookahead", 0, "vbv-buf-capacity", 200u,
                nullptr);
 }
@@ -27,13 +27,13 @@ void configure_x264(GstElement* e, const EncoderSettings& s) {
 void configure_vaapi(GstElement* e, const EncoderSettings& s) {
   gst_util_set_object_arg(G_OBJECT(e), "rate-control", "cbr");
   g_object_set(e, "bitrate", static_cast<guint>(s.bitrate_kbps), "keyframe-period",
-               static_cast<guint>(s.fps), "max-bframes", 0u, nullptr);
+               static_cast<guint>(s.keyframe_interval), "max-bframes", 0u, nullptr);
 }
 
 void configure_nvenc(GstElement* e, const EncoderSettings& s) {
   gst_util_set_object_arg(G_OBJECT(e), "preset", "low-latency-hq");
   gst_util_set_object_arg(G_OBJECT(e), "rc-mode", "cbr");
-  g_object_set(e, "bitrate", static_cast<guint>(s.bitrate_kbps), "gop-size", s.fps, "bframes", 0u,
+  g_object_set(e, "bitrate", static_cast<guint>(s.bitrate_kbps), "gop-size", s.keyframe_interval, "bframes", 0u,
                "zerolatency", TRUE, nullptr);
 }
 

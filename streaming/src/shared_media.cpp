@@ -24,7 +24,7 @@ class SharedViewer final : public ViewerMedia {
 std::unique_ptr<ViewerMedia> SharedMediaSource::add_viewer(const std::string& name,
                                                            const OfferSummary& offer,
                                                            std::string& error) {
-  auto branch = ViewerBranch::create(name, offer, ice_, error);
+  auto branch = ViewerBranch::create(name, offer, ice_, recovery_, error);
   if (!branch) return nullptr;
   if (!branch->attach(pipeline_.pipeline(), pipeline_.tee())) {
     error = "the viewer's branch failed to start";

@@ -59,18 +59,42 @@ GstPadProbeReturn answer_serialized_queries(GstPad*, GstPadProbeInfo* info, gpoi
   return GST_PAD_PROBE_OK;
 }
 
+// webrtcbin makes rtprtxsend inside rtpbin when the answer has rtx; size its
+// history in time, so that it holds a whole keyframe at any bitrate.
+void size_rtx_history(GstBin*, GstBin*, GstElement* element, gpointer history_ms) {
+  GstElementFactory* factory = gst_element_get_factory(element);
+  if (!factory || g_strcmp0(GST_OBJECT_NAME(factory), "rtprtxsend") != 0) return;
+  g_object_set(element, "max-size-time", GPOINTER_TO_UINT(history_ms), "max-size-packets", 0u,
+               nullptr);
+}
+
+void set_up_recovery(GstElement* webrtcbin, GstWebRTCRTPTransceiver* transceiver,
+                     const RecoverySettings& recovery) {
+  // Without do-nack webrtcbin strips nack from its answer and the browser
+  // never asks for a retransmission.
+  g_object_set(transceiver, "do-nack", recovery.nack ? TRUE : FALSE, nullptr);
+  if (recovery.nack)
+    g_signal_connect(webrtcbin, "deep-element-added", G_CALLBACK(size_rtx_history),
+                     GUINT_TO_POINTER(recovery.rtx_history_ms));
+  if (recovery.fec_percent > 0)
+    g_object_set(transceiver, "fec-type", GST_WEBRTC_FEC_TYPE_ULP_RED, "fec-percentage",
+                 recovery.fec_percent, nullptr);
+}
+
 }  // namespace
 
 std::unique_ptr<ViewerBranch> ViewerBranch::create(const std::string& name,
                                                    const OfferSummary& offer,
-                                                   const IceSettings& ice, std::string& error) {
+                                                   const IceSettings& ice,
+                                                   const RecoverySettings& recovery,
+                                                   std::string& error) {
   std::unique_ptr<ViewerBranch> branch(new ViewerBranch());
-  if (!branch->build(name, offer, ice, error)) return nullptr;
+  if (!branch->build(name, offer, ice, recovery, error)) return nullptr;
   return branch;
 }
 
 Sender build_sender(GstBin* bin, const OfferSummary& offer, const IceSettings& ice,
-                    SenderTuning tuning, std::string& error) {
+                    SenderTuning tuning, const RecoverySettings& recovery, std::string& error) {
   auto payloader = make_element("rtph264pay");
   auto webrtcbin = make_element("webrtcbin");
   if (!payloader || !webrtcbin) {
@@ -112,12 +136,13 @@ Sender build_sender(GstBin* bin, const OfferSummary& offer, const IceSettings& i
   auto prefs = codec_preferences(offer, low_latency);
   g_object_set(transceiver, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY,
                "codec-preferences", prefs.get(), nullptr);
+  set_up_recovery(webrtcbin.get(), transceiver, recovery);
   gst_object_unref(transceiver);
   return {payloader.get(), webrtcbin.get()};
 }
 
 bool ViewerBranch::build(const std::string& name, const OfferSummary& offer, const IceSettings& ice,
-                         std::string& error) {
+                         const RecoverySettings& recovery, std::string& error) {
   bin_ = ElementRef::ref_sink(gst_bin_new(name.c_str()));
   queue_ = make_element("queue");
   if (!bin_ || !queue_) {
@@ -131,7 +156,7 @@ bool ViewerBranch::build(const std::string& name, const OfferSummary& offer, con
   gst_util_set_object_arg(G_OBJECT(queue_.get()), "leaky", "downstream");
   gst_bin_add(GST_BIN(bin_.get()), queue_.get());
   const Sender sender =
-      build_sender(GST_BIN(bin_.get()), offer, ice, SenderTuning::low_latency, error);
+      build_sender(GST_BIN(bin_.get()), offer, ice, SenderTuning::low_latency, recovery, error);
   if (!sender.webrtcbin) return false;
   webrtcbin_ = ElementRef::adopt(GST_ELEMENT(gst_object_ref(sender.webrtcbin)));
   if (!gst_element_link(queue_.get(), sender.payloader)) {

@@ -98,6 +98,14 @@ function percentiles(sorted) {
 }
 
 // Gaps in the frame numbers the page saw (whether or not it counted them lost).
+// Longest time between two consecutive presented frames (ms): what a viewer
+// sees as a freeze.
+function longestFreezeMs(log) {
+  let longest = 0;
+  for (let i = 1; i < log.length; i++) longest = Math.max(longest, log[i].presentedMs - log[i - 1].presentedMs);
+  return round1(longest);
+}
+
 function frameGaps(log) {
   let count = 0;
   let largest = 0;
@@ -109,6 +117,11 @@ function frameGaps(log) {
     }
   }
   return { count, largest };
+}
+
+function counterDelta(before, after, key) {
+  const a = before.receiver?.[key], b = after.receiver?.[key];
+  return Number.isFinite(a) && Number.isFinite(b) ? b - a : null;
 }
 
 // Per-frame averages (ms) of the browser's own receive figures between two
@@ -229,8 +242,13 @@ async function bench(page, seconds, screencast) {
     framesLost: after.framesLost - before.framesLost,
     frameNumberGaps: gaps.count,
     largestFrameNumberGap: gaps.largest,
+    longestFreezeMs: longestFreezeMs(log),
     reconnects: after.reconnects - before.reconnects,
     bitrateKbps: after.bitrateKbps,
+    nacksSent: counterDelta(before, after, 'nackCount'),
+    plisSent: counterDelta(before, after, 'pliCount'),
+    firsSent: counterDelta(before, after, 'firCount'),
+    packetsLost: counterDelta(before, after, 'packetsLost'),
     receiver: receiverBreakdown(before, after),
     toCompositorMsP50: round1(
       percentile(log.map((e) => e.toCompositorMs).sort((a, b) => a - b), 50)),

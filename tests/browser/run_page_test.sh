@@ -4,6 +4,10 @@
 #
 #   run_page_test.sh BUILD_DIR [extra page_test.mjs args, e.g. --bench 20]
 #
+# CS_LOSS_PCT=N drops N % of UDP packets in the namespace (both ways: both
+# ends are inside it, so each packet passes its output hook once).
+# CS_SERVER_ENV="VAR=VALUE ..." adds settings to the server's environment.
+#
 # Needs root (ip netns), node/npm and /usr/bin/chromium.
 set -euo pipefail
 
@@ -16,6 +20,8 @@ SERVER_ADDR=10.78.0.1
 PEER_ADDR=10.78.0.2
 PORT=${CS_PORT:-8080}
 SCREENSHOT=${CS_SCREENSHOT:-/tmp/cube-streamer-page.png}
+# CS_SERVER_LOG=FILE keeps the server's log there.
+KEEP_SERVER_LOG=${CS_SERVER_LOG:-}
 SERVER_LOG=$(mktemp /tmp/cube-streamer-page-server.XXXXXX.log)
 SERVER_PID=""
 
@@ -40,7 +46,7 @@ cleanup() {
     echo "run_page_test: FAILED (exit $rc); server log tail:" >&2
     tail -n 40 "$SERVER_LOG" >&2 || true
   fi
-  rm -f "$SERVER_LOG"
+  if [[ -n "$KEEP_SERVER_LOG" ]]; then mv -f "$SERVER_LOG" "$KEEP_SERVER_LOG"; else rm -f "$SERVER_LOG"; fi
   exit $rc
 }
 
@@ -67,8 +73,19 @@ make_namespace() {
   ip -n "$NS" link set csv1 up
 }
 
+add_loss() {
+  local pct=${CS_LOSS_PCT:-0}
+  [[ $pct =~ ^[0-9]+$ ]] || die "CS_LOSS_PCT must be a whole percentage, got '$pct'"
+  ((pct > 0)) || return 0
+  ip netns exec "$NS" nft add table inet loss
+  ip netns exec "$NS" nft 'add chain inet loss out { type filter hook output priority 0 ; }'
+  ip netns exec "$NS" nft add rule inet loss out meta l4proto udp numgen random mod 100 \< "$pct" drop
+  echo "run_page_test: dropping $pct % of UDP packets" >&2
+}
+
 start_server() {
-  ip netns exec "$NS" env CS_HOST="$SERVER_ADDR" CS_PORT="$PORT" CS_ICE_ADDRESSES="$SERVER_ADDR" \
+  # shellcheck disable=SC2086 # CS_SERVER_ENV is a list of VAR=VALUE words
+  ip netns exec "$NS" env ${CS_SERVER_ENV:-} CS_HOST="$SERVER_ADDR" CS_PORT="$PORT" CS_ICE_ADDRESSES="$SERVER_ADDR" \
     "$SERVER" >"$SERVER_LOG" 2>&1 &
   SERVER_PID=$!
 }
@@ -97,6 +114,7 @@ main() {
   trap cleanup EXIT
   trap 'exit 130' INT TERM
   make_namespace
+  add_loss
   start_server
   wait_for_port
   ip netns exec "$NS" node "$HERE/page_test.mjs" "http://$SERVER_ADDR:$PORT/" "$@" "$SCREENSHOT"

@@ -42,6 +42,9 @@ const Case kCases[] = {
     {"CS_LOG_LEVEL", "debug", "loud", "error, warn, info, debug"},
     {"CS_TURN_USER", "alice", "a@b", "user name"},
     {"CS_TURN_PASS", "secret", "x y", "password"},
+    {"CS_NACK", "0", "on", "0 or 1"},
+    {"CS_FEC_PERCENT", "20", "101", "0 to 100"},
+    {"CS_KEYFRAME_INTERVAL", "60", "-1", "0 to 3600"},
 };
 }  // namespace
 

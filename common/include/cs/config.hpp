@@ -29,6 +29,9 @@ struct Config {
   std::vector<std::string> ice_addresses;  // empty: all interfaces
   bool timecode = true;
   int max_viewers = 32;
+  bool nack = true;        // answer NACKs with retransmissions (RTX)
+  int fec_percent = 0;     // ULPFEC redundancy; 0 = off
+  int keyframe_interval_frames = 0;  // 0: one a second (CS_FPS)
   log::Level log_level = log::Level::info;
 
   // webrtcbin's turn-server URI with the credentials folded in, or empty.

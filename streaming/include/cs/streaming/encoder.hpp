@@ -16,6 +16,7 @@ struct EncoderSettings {
   int height = 720;
   int fps = 30;
   int bitrate_kbps = 2500;
+  int keyframe_interval = 30;  // frames
 };
 
 // GStreamer factory names to try for a CS_ENCODER choice, best first.

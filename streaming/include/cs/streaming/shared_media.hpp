@@ -9,14 +9,15 @@ namespace cs::streaming {
 
 class SharedMediaSource final : public MediaSource {
  public:
-  SharedMediaSource(VideoPipeline& pipeline, IceSettings ice)
-      : pipeline_(pipeline), ice_(std::move(ice)) {}
+  SharedMediaSource(VideoPipeline& pipeline, IceSettings ice, RecoverySettings recovery)
+      : pipeline_(pipeline), ice_(std::move(ice)), recovery_(recovery) {}
   std::unique_ptr<ViewerMedia> add_viewer(const std::string& name, const OfferSummary& offer,
                                           std::string& error) override;
 
  private:
   VideoPipeline& pipeline_;
   IceSettings ice_;
+  RecoverySettings recovery_;
 };
 
 }  // namespace cs::streaming

@@ -17,6 +17,17 @@ struct IceSettings {
   std::vector<std::string> ice_addresses;  // empty: all interfaces
 };
 
+// How a viewer's sender repairs loss (TRAPS.md, "Loss, NACK and keyframes").
+struct RecoverySettings {
+  // NACK answered through RTX (rtprtxsend), when the offer has rtx.
+  bool nack = true;
+  // Sent packets kept for retransmission. rtprtxsend's default, 100 packets,
+  // is ~0.3 s at 2.5 Mbit/s and less than one 720p keyframe.
+  unsigned rtx_history_ms = 1000;
+  // ULPFEC over RED, when the offer has both; 0 = off.
+  unsigned fec_percent = 0;
+};
+
 // Fills `bin` with rtph264pay (the offer's payload type) → webrtcbin, with
 // the transceiver set up so that webrtcbin answers with that payload.
 // Returns the payloader and webrtcbin (owned by the bin), or sets `error`.
@@ -31,14 +42,16 @@ enum class SenderTuning {
   seed_defaults,
 };
 Sender build_sender(GstBin* bin, const OfferSummary& offer, const IceSettings& ice,
-                    SenderTuning tuning, std::string& error);
+                    SenderTuning tuning, const RecoverySettings& recovery, std::string& error);
 
 class ViewerBranch {
  public:
   // Builds the bin for this offer and configures the transceiver so that
   // webrtcbin answers with the offer's H.264 payload type.
   static std::unique_ptr<ViewerBranch> create(const std::string& name, const OfferSummary& offer,
-                                              const IceSettings& ice, std::string& error);
+                                              const IceSettings& ice,
+                                              const RecoverySettings& recovery,
+                                              std::string& error);
   ~ViewerBranch();
   ViewerBranch(const ViewerBranch&) = delete;
   ViewerBranch& operator=(const ViewerBranch&) = delete;
@@ -58,7 +71,7 @@ class ViewerBranch {
  private:
   ViewerBranch() = default;
   bool build(const std::string& name, const OfferSummary& offer, const IceSettings& ice,
-             std::string& error);
+             const RecoverySettings& recovery, std::string& error);
 
   ElementRef bin_;
   ElementRef queue_;
