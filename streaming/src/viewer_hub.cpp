@@ -2,17 +2,24 @@
 
 #include <gst/webrtc/webrtc.h>
 
+#include <sstream>
+
+#include "cs/faults.hpp"
 #include "cs/log.hpp"
+#include "cs/streaming/peer_liveness.hpp"
 
 namespace cs::streaming {
 
 struct ViewerHub::Viewer {
   Negotiation negotiation;
   std::unique_ptr<ViewerMedia> media;
+  std::unique_ptr<PeerLiveness> liveness;  // from connected on; before media goes
   guint timeout_source = 0;
   std::vector<gulong> signal_handlers;
+  std::uint64_t number = 0;  // 1 for the first viewer that sent an offer
 
   ~Viewer() {
+    liveness.reset();
     if (timeout_source) g_source_remove(timeout_source);
     if (media)
       for (gulong h : signal_handlers) g_signal_handler_disconnect(media->webrtcbin(), h);
@@ -69,10 +76,36 @@ const char* connection_state_name(int state) {
 
 ViewerHub::ViewerHub(const HubSettings& settings, MediaSource& media, ViewerOutbox& outbox,
                      std::function<void(bool)> on_activity)
-    : settings_(settings), media_(media), outbox_(outbox), on_activity_(std::move(on_activity)) {}
+    : settings_(settings), media_(media), outbox_(outbox), on_activity_(std::move(on_activity)) {
+  liveness_timer_ = g_timeout_add(
+      500,
+      [](gpointer hub) -> gboolean {
+        static_cast<ViewerHub*>(hub)->remove_silent_viewers();
+        return G_SOURCE_CONTINUE;
+      },
+      this);
+}
 
 ViewerHub::~ViewerHub() {
+  if (liveness_timer_) g_source_remove(liveness_timer_);
   close_all();
+}
+
+void ViewerHub::remove_silent_viewers() {
+  const std::int64_t limit_ns = std::int64_t{settings_.peer_silence_timeout_s} * 1000000000;
+  std::vector<std::pair<ViewerId, double>> silent;
+  for (const auto& [id, viewer] : viewers_)
+    if (viewer->liveness && viewer->liveness->silent_ns() > limit_ns)
+      silent.emplace_back(id, static_cast<double>(viewer->liveness->silent_ns()) / 1e9);
+  for (const auto& [id, seconds] : silent) {
+    std::ostringstream why;
+    why.precision(1);
+    why << std::fixed << "nothing from the viewer's media transport (no RTCP) for " << seconds
+        << " s";
+    outbox_.send_error(id, "no RTCP from you: your stream was stopped");
+    remove(id, why.str());
+    outbox_.close(id);
+  }
 }
 
 ViewerHub::Viewer* ViewerHub::find(ViewerId id) {
@@ -141,6 +174,7 @@ void ViewerHub::on_offer(ViewerId id, const std::string& sdp) {
     return;
   }
   std::string error;
+  viewer->number = next_name_ + 1;
   viewer->media =
       media_.add_viewer("viewer-" + std::to_string(next_name_++), *offer.summary, error);
   if (!viewer->media) {
@@ -281,8 +315,13 @@ void ViewerHub::on_connection_state(ViewerId id, int state) {
   log::info("viewer ", id, ": peer connection ", connection_state_name(state));
   if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED) {
     viewer->negotiation.on_connected();
+    if (viewer->media && !viewer->liveness)
+      viewer->liveness = std::make_unique<PeerLiveness>(viewer->media->webrtcbin());
     // Keyframes sent before DTLS is up are lost: ask for one now.
     if (viewer->media) viewer->media->on_connected();
+    if (viewer->media && faults::fire_once("branch-error", static_cast<std::int64_t>(viewer->number)))
+      GST_ELEMENT_ERROR(viewer->media->webrtcbin(), STREAM, FAILED, ("injected branch error"),
+                        ("CS_TEST_FAULTS=branch-error"));
   } else if (state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED) {
     viewer->negotiation.on_failed();
     outbox_.send_error(id, "peer connection failed");
@@ -313,6 +352,7 @@ void ViewerHub::remove(ViewerId id, const std::string& why) {
   if (it == viewers_.end()) return;
   std::unique_ptr<Viewer> viewer = std::move(it->second);
   viewers_.erase(it);
+  viewer->liveness.reset();
   if (viewer->media) {
     for (gulong h : viewer->signal_handlers)
       g_signal_handler_disconnect(viewer->media->webrtcbin(), h);

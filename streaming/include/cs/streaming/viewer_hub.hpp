@@ -33,6 +33,11 @@ class ViewerOutbox {
 struct HubSettings {
   int max_viewers = 32;
   int negotiation_timeout_s = 30;
+  // A connected viewer that sends nothing over its media transport for this
+  // long is gone. Chromium reports (RTCP) every second, but a GStreamer
+  // receiver only every 5-8 s (measured: up to 7.1 s of silence), hence 9 s;
+  // frozen browsers are usually caught sooner by the WebSocket ping.
+  int peer_silence_timeout_s = 9;
 };
 
 class ViewerHub {
@@ -68,6 +73,7 @@ class ViewerHub {
   void apply_candidate(Viewer& viewer, const RemoteCandidate& candidate);
   void connect_signals(ViewerId id, Viewer& viewer);
   void update_activity();
+  void remove_silent_viewers();
 
   HubSettings settings_;
   MediaSource& media_;
@@ -77,6 +83,7 @@ class ViewerHub {
   bool active_ = false;
   std::atomic<int> published_count_{0};
   std::uint64_t next_name_ = 0;
+  guint liveness_timer_ = 0;
 };
 
 }  // namespace cs::streaming

@@ -1,0 +1,72 @@
+#include "cs/streaming/peer_liveness.hpp"
+
+#include "cs/streaming/gst_ref.hpp"
+
+namespace cs::streaming {
+namespace {
+
+std::int64_t now_ns() {
+  return static_cast<std::int64_t>(g_get_monotonic_time()) * 1000;
+}
+
+constexpr const char* kWatched = "cs-peer-liveness-watched";
+
+using Stamp = std::shared_ptr<std::atomic<std::int64_t>>;
+
+void delete_stamp(gpointer data) {
+  delete static_cast<Stamp*>(data);
+}
+
+GstPadProbeReturn stamp_inbound(GstPad*, GstPadProbeInfo*, gpointer data) {
+  (*static_cast<Stamp*>(data))->store(now_ns(), std::memory_order_relaxed);
+  return GST_PAD_PROBE_OK;
+}
+
+// May run on whichever thread adds the element; each probe and handler holds
+// its own copy of the stamp, so none outlives what it writes to.
+void watch(GstElement* element, const Stamp& stamp) {
+  GstElementFactory* factory = gst_element_get_factory(element);
+  if (!factory || g_strcmp0(GST_OBJECT_NAME(factory), "nicesrc") != 0) return;
+  if (g_object_get_data(G_OBJECT(element), kWatched)) return;
+  g_object_set_data(G_OBJECT(element), kWatched, GINT_TO_POINTER(1));
+  auto src = PadRef::adopt(gst_element_get_static_pad(element, "src"));
+  if (!src) return;
+  gst_pad_add_probe(
+      src.get(),
+      static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+      stamp_inbound, new Stamp(stamp), delete_stamp);
+}
+
+void on_element_added(GstBin*, GstBin*, GstElement* element, gpointer stamp) {
+  watch(element, *static_cast<Stamp*>(stamp));
+}
+
+}  // namespace
+
+PeerLiveness::PeerLiveness(GstElement* webrtcbin)
+    : last_ns_(std::make_shared<std::atomic<std::int64_t>>(now_ns())), webrtcbin_(webrtcbin) {
+  // webrtcbin makes its transports (and their nicesrc) when a description is
+  // set, which may be before or after this point: watch both ways.
+  handler_ = g_signal_connect_data(webrtcbin_, "deep-element-added", G_CALLBACK(on_element_added),
+                                   new Stamp(last_ns_),
+                                   [](gpointer data, GClosure*) { delete_stamp(data); },
+                                   GConnectFlags(0));
+  GstIterator* it = gst_bin_iterate_recurse(GST_BIN(webrtcbin_));
+  GValue item = G_VALUE_INIT;
+  while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+    watch(GST_ELEMENT(g_value_get_object(&item)), last_ns_);
+    g_value_reset(&item);
+  }
+  g_value_unset(&item);
+  gst_iterator_free(it);
+}
+
+PeerLiveness::~PeerLiveness() {
+  if (handler_) g_signal_handler_disconnect(webrtcbin_, handler_);
+}
+
+std::int64_t PeerLiveness::silent_ns() const {
+  return now_ns() - last_ns_->load(std::memory_order_relaxed);
+}
+
+}  // namespace cs::streaming
