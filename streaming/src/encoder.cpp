@@ -2,6 +2,8 @@
 
 #include <gst/gst.h>
 
+#include <algorithm>
+
 #include "cs/log.hpp"
 
 namespace cs::streaming {
@@ -19,9 +21,9 @@ void configure_x264(GstElement* e, const EncoderSettings& s) {
   gst_util_set_object_arg(G_OBJECT(e), "tune", "zerolatency");
   gst_util_set_object_arg(G_OBJECT(e), "speed-preset", "ultrafast");
   g_object_set(e, "bitrate", static_cast<guint>(s.bitrate_kbps), "key-int-max",
-               static_cast<guint>(s.keyframe_interval), "bframes", 0u, "sliced-threads", TRUE, "threads", 2u,
-               "b-adapt", FALSE, "rc-lookahead", 0, "sync-lookahead", 0, "vbv-buf-capacity", 200u,
-               nullptr);
+               static_cast<guint>(s.keyframe_interval), "bframes", 0u, "sliced-threads", TRUE,
+               "threads", 2u, "b-adapt", FALSE, "rc-lookahead", 0, "sync-lookahead", 0,
+               "vbv-buf-capacity", 200u, nullptr);
 }
 
 void configure_vaapi(GstElement* e, const EncoderSettings& s) {
@@ -33,8 +35,8 @@ void configure_vaapi(GstElement* e, const EncoderSettings& s) {
 void configure_nvenc(GstElement* e, const EncoderSettings& s) {
   gst_util_set_object_arg(G_OBJECT(e), "preset", "low-latency-hq");
   gst_util_set_object_arg(G_OBJECT(e), "rc-mode", "cbr");
-  g_object_set(e, "bitrate", static_cast<guint>(s.bitrate_kbps), "gop-size", s.keyframe_interval, "bframes", 0u,
-               "zerolatency", TRUE, nullptr);
+  g_object_set(e, "bitrate", static_cast<guint>(s.bitrate_kbps), "gop-size", s.keyframe_interval,
+               "bframes", 0u, "zerolatency", TRUE, nullptr);
 }
 
 struct EncoderEntry {
@@ -144,6 +146,16 @@ EncoderSelection select_encoder(EncoderChoice choice, const EncoderProbe& probe)
     selection.reasons.push_back(factory + ": " + reason);
   }
   return selection;
+}
+
+std::optional<std::string> EncoderFallback::next(const std::string& failed,
+                                                 const EncoderProbe& probe) {
+  auto it = std::find(order_.begin(), order_.end(), failed);
+  for (it = it == order_.end() ? order_.begin() : it + 1; it != order_.end(); ++it)
+    if (probe(*it).empty()) return *it;
+  if (retried_same_) return std::nullopt;
+  retried_same_ = true;
+  return failed;
 }
 
 }  // namespace cs::streaming

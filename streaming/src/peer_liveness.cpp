@@ -47,10 +47,9 @@ PeerLiveness::PeerLiveness(GstElement* webrtcbin)
     : last_ns_(std::make_shared<std::atomic<std::int64_t>>(now_ns())), webrtcbin_(webrtcbin) {
   // webrtcbin makes its transports (and their nicesrc) when a description is
   // set, which may be before or after this point: watch both ways.
-  handler_ = g_signal_connect_data(webrtcbin_, "deep-element-added", G_CALLBACK(on_element_added),
-                                   new Stamp(last_ns_),
-                                   [](gpointer data, GClosure*) { delete_stamp(data); },
-                                   GConnectFlags(0));
+  handler_ = g_signal_connect_data(
+      webrtcbin_, "deep-element-added", G_CALLBACK(on_element_added), new Stamp(last_ns_),
+      [](gpointer data, GClosure*) { delete_stamp(data); }, GConnectFlags(0));
   GstIterator* it = gst_bin_iterate_recurse(GST_BIN(webrtcbin_));
   GValue item = G_VALUE_INIT;
   while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {

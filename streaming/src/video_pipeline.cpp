@@ -3,6 +3,7 @@
 #include <gst/app/gstappsrc.h>
 #include <gst/video/video.h>
 
+#include "cs/faults.hpp"
 #include "cs/log.hpp"
 
 namespace cs::streaming {
@@ -124,10 +125,13 @@ std::string VideoPipeline::build() {
   const auto& e = settings_.encoder;
   pipeline_ = ElementRef::ref_sink(gst_pipeline_new("cube-streamer"));
   appsrc_ = make_element("appsrc", "frames");
-  auto capsfilter = make_element("capsfilter", "encoder-input");
+  input_caps_ = make_element("capsfilter", "encoder-input");
   encoder_ = make_encoder(settings_.encoder_factory, e);
-  auto h264caps = make_element("capsfilter", "h264-caps");
+  encoder_factory_ = settings_.encoder_factory;
+  h264caps_ = make_element("capsfilter", "h264-caps");
   tee_ = make_element("tee", "fanout");
+  GstElement* capsfilter = input_caps_.get();
+  GstElement* h264caps = h264caps_.get();
   if (!pipeline_ || !appsrc_ || !capsfilter || !encoder_ || !h264caps || !tee_)
     return "cannot create the shared pipeline's elements";
   const bool rgba = settings_.input_format == render::PixelFormat::rgba;
@@ -157,23 +161,22 @@ std::string VideoPipeline::build() {
   // videoconvert, which constrained baseline refuses.
   std::unique_ptr<GstCaps, CapsDeleter> yuv420(
       gst_caps_from_string(rgba ? "video/x-raw,format=I420" : "video/x-raw,format=NV12"));
-  g_object_set(capsfilter.get(), "caps", yuv420.get(), nullptr);
+  g_object_set(capsfilter, "caps", yuv420.get(), nullptr);
   std::unique_ptr<GstCaps, CapsDeleter> h264(
       gst_caps_from_string(encoder_output_caps(settings_.encoder_factory).c_str()));
-  g_object_set(h264caps.get(), "caps", h264.get(), nullptr);
+  g_object_set(h264caps, "caps", h264.get(), nullptr);
   g_object_set(tee_.get(), "allow-not-linked", TRUE, nullptr);
 
   GstBin* bin = GST_BIN(pipeline_.get());
-  gst_bin_add_many(bin, appsrc_.get(), capsfilter.get(), encoder_.get(), h264caps.get(), tee_.get(),
-                   nullptr);
+  gst_bin_add_many(bin, appsrc_.get(), capsfilter, encoder_.get(), h264caps, tee_.get(), nullptr);
   bool linked;
   if (rgba) {
     gst_bin_add(bin, convert_.get());
-    linked = gst_element_link_many(appsrc_.get(), convert_.get(), capsfilter.get(), encoder_.get(),
-                                   h264caps.get(), tee_.get(), nullptr);
+    linked = gst_element_link_many(appsrc_.get(), convert_.get(), capsfilter, encoder_.get(),
+                                   h264caps, tee_.get(), nullptr);
   } else {
-    linked = gst_element_link_many(appsrc_.get(), capsfilter.get(), encoder_.get(), h264caps.get(),
-                                   tee_.get(), nullptr);
+    linked = gst_element_link_many(appsrc_.get(), capsfilter, encoder_.get(), h264caps, tee_.get(),
+                                   nullptr);
   }
   if (!linked) return "cannot link the shared pipeline (caps do not intersect?)";
 
@@ -191,11 +194,103 @@ std::string VideoPipeline::build() {
   return {};
 }
 
+namespace {
+// The live stream never ends: shutdown goes straight to NULL. An EOS into
+// the tee can only be a failing appsrc's (basesrc sends one after a fatal
+// flow error), and it would end every viewer's stream while the encoder is
+// being replaced.
+GstPadProbeReturn drop_eos(GstPad*, GstPadProbeInfo* info, gpointer) {
+  return GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) == GST_EVENT_EOS ? GST_PAD_PROBE_DROP
+                                                                         : GST_PAD_PROBE_OK;
+}
+}  // namespace
+
 void VideoPipeline::install_stage_probes() {
+  auto to_tee = PadRef::adopt(gst_element_get_static_pad(h264caps_.get(), "src"));
+  gst_pad_add_probe(to_tee.get(), GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, drop_eos, nullptr, nullptr);
   if (convert_) measure_element(convert_.get(), &convert_in_ns_, &times_.convert_ms, nullptr);
+  install_encoder_probes();
+}
+
+namespace {
+
+// CS_TEST_FAULTS encoder-error@N / encoder-stall@N: the encoder's Nth input
+// frame fails as an encoder error does (an error message from the encoder
+// and GST_FLOW_ERROR back to appsrc), or from it on every frame vanishes
+// into the encoder with nothing coming out. Once per process, so the
+// replacement encoder works; encoder-broken@N fails every encoder at its Nth
+// frame, so that no replacement does.
+struct EncoderFault {
+  GstElement* encoder;
+  std::int64_t frames = 0;
+  bool stalled = false;
+};
+
+GstPadProbeReturn inject_encoder_fault(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  auto* fault = static_cast<EncoderFault*>(data);
+  ++fault->frames;
+  if (fault->stalled || faults::fire_once("encoder-stall", fault->frames)) {
+    fault->stalled = true;
+    return GST_PAD_PROBE_DROP;
+  }
+  const auto broken_at = faults::armed("encoder-broken");
+  if (faults::fire_once("encoder-error", fault->frames) ||
+      (broken_at && fault->frames == *broken_at)) {
+    GST_ELEMENT_ERROR(fault->encoder, STREAM, ENCODE, ("injected encoder failure"),
+                      ("CS_TEST_FAULTS=encoder-error"));
+    gst_buffer_unref(GST_PAD_PROBE_INFO_BUFFER(info));
+    GST_PAD_PROBE_INFO_FLOW_RETURN(info) = GST_FLOW_ERROR;
+    return GST_PAD_PROBE_HANDLED;
+  }
+  return GST_PAD_PROBE_OK;
+}
+
+}  // namespace
+
+void VideoPipeline::install_encoder_probes() {
+  if (faults::armed("encoder-error") || faults::armed("encoder-stall") ||
+      faults::armed("encoder-broken")) {
+    auto sink = PadRef::adopt(gst_element_get_static_pad(encoder_.get(), "sink"));
+    gst_pad_add_probe(sink.get(), GST_PAD_PROBE_TYPE_BUFFER, inject_encoder_fault,
+                      new EncoderFault{encoder_.get()},
+                      [](gpointer data) { delete static_cast<EncoderFault*>(data); });
+  }
   measure_element(encoder_.get(), &encode_in_ns_, &times_.encode_ms, &times_.frames_encoded);
   auto encoded = PadRef::adopt(gst_element_get_static_pad(encoder_.get(), "src"));
   AgeProbe::attach(encoded.get(), new AgeProbe(pipeline_.get(), &times_.render_to_encoded_ms));
+}
+
+bool VideoPipeline::owns_encoder_stage(GstObject* object) const {
+  for (const ElementRef* e : {&appsrc_, &convert_, &input_caps_, &encoder_, &h264caps_}) {
+    if (!*e) continue;
+    auto* owner = GST_OBJECT(e->get());
+    if (object == owner || gst_object_has_as_ancestor(object, owner)) return true;
+  }
+  return false;
+}
+
+std::string VideoPipeline::replace_encoder(const std::string& factory) {
+  auto fresh = make_encoder(factory, settings_.encoder);
+  if (!fresh) return "cannot create " + factory;
+  // appsrc's streaming thread is the one that runs the encoder: stopping it
+  // first means no buffer is inside the old encoder while it goes.
+  gst_element_set_state(appsrc_.get(), GST_STATE_NULL);
+  gst_element_set_state(encoder_.get(), GST_STATE_NULL);
+  gst_element_unlink_many(input_caps_.get(), encoder_.get(), h264caps_.get(), nullptr);
+  gst_bin_remove(GST_BIN(pipeline_.get()), encoder_.get());
+  encoder_ = std::move(fresh);
+  encoder_factory_ = factory;
+  std::unique_ptr<GstCaps, CapsDeleter> h264(
+      gst_caps_from_string(encoder_output_caps(factory).c_str()));
+  g_object_set(h264caps_.get(), "caps", h264.get(), nullptr);
+  gst_bin_add(GST_BIN(pipeline_.get()), encoder_.get());
+  if (!gst_element_link_many(input_caps_.get(), encoder_.get(), h264caps_.get(), nullptr))
+    return "cannot link " + factory + " into the pipeline";
+  install_encoder_probes();
+  if (!gst_element_sync_state_with_parent(encoder_.get()) ||
+      !gst_element_sync_state_with_parent(appsrc_.get()))
+    return factory + " failed to start";
+  return {};
 }
 
 std::string VideoPipeline::start() {

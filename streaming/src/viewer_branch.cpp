@@ -81,6 +81,23 @@ void set_up_recovery(GstElement* webrtcbin, GstWebRTCRTPTransceiver* transceiver
                  recovery.fec_percent, nullptr);
 }
 
+// The tee stops pushing to every branch at the first fatal return of any one
+// (gsttee.c: "stop pushing more buffers when we have a fatal error") and
+// hands it to the shared encoder, whose appsrc then stops for good. What
+// happens inside one viewer's branch is that viewer's affair: its error
+// message removes it through the bus, and the tee always hears OK.
+GstFlowReturn shield_chain(GstPad* pad, GstObject* parent, GstBuffer* buffer) {
+  const GstFlowReturn ret = gst_proxy_pad_chain_default(pad, parent, buffer);
+  if (ret != GST_FLOW_OK) GST_DEBUG_OBJECT(pad, "branch returned %s", gst_flow_get_name(ret));
+  return GST_FLOW_OK;
+}
+
+GstFlowReturn shield_chain_list(GstPad* pad, GstObject* parent, GstBufferList* list) {
+  const GstFlowReturn ret = gst_proxy_pad_chain_list_default(pad, parent, list);
+  if (ret != GST_FLOW_OK) GST_DEBUG_OBJECT(pad, "branch returned %s", gst_flow_get_name(ret));
+  return GST_FLOW_OK;
+}
+
 }  // namespace
 
 std::unique_ptr<ViewerBranch> ViewerBranch::create(const std::string& name,
@@ -166,7 +183,10 @@ bool ViewerBranch::build(const std::string& name, const OfferSummary& offer, con
   auto queue_sink = PadRef::adopt(gst_element_get_static_pad(queue_.get(), "sink"));
   gst_pad_add_probe(queue_sink.get(), GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM,
                     answer_serialized_queries, nullptr, nullptr);
-  gst_element_add_pad(bin_.get(), gst_ghost_pad_new("sink", queue_sink.get()));
+  GstPad* door = gst_ghost_pad_new("sink", queue_sink.get());
+  gst_pad_set_chain_function(door, shield_chain);
+  gst_pad_set_chain_list_function(door, shield_chain_list);
+  gst_element_add_pad(bin_.get(), door);
   return true;
 }
 

@@ -319,7 +319,8 @@ void ViewerHub::on_connection_state(ViewerId id, int state) {
       viewer->liveness = std::make_unique<PeerLiveness>(viewer->media->webrtcbin());
     // Keyframes sent before DTLS is up are lost: ask for one now.
     if (viewer->media) viewer->media->on_connected();
-    if (viewer->media && faults::fire_once("branch-error", static_cast<std::int64_t>(viewer->number)))
+    if (viewer->media &&
+        faults::fire_once("branch-error", static_cast<std::int64_t>(viewer->number)))
       GST_ELEMENT_ERROR(viewer->media->webrtcbin(), STREAM, FAILED, ("injected branch error"),
                         ("CS_TEST_FAULTS=branch-error"));
   } else if (state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED) {

@@ -62,3 +62,19 @@ TEST_CASE("x264 is configured for low latency") {
   CHECK(sliced);
   CHECK(min_fku > 0);
 }
+
+TEST_CASE("a failed encoder is replaced by the next that works, else once by itself") {
+  const auto works = [](const std::string& f) {
+    return f == "vaapih264enc" ? std::string("no GPU") : std::string();
+  };
+  EncoderFallback fallback(encoder_candidates(EncoderChoice::auto_select));
+  CHECK(fallback.next("nvh264enc", works) == std::optional<std::string>("x264enc"));
+  // The last of the order has nothing after it: the same once more, then no more.
+  CHECK(fallback.next("x264enc", works) == std::optional<std::string>("x264enc"));
+  CHECK_FALSE(fallback.next("x264enc", works).has_value());
+  // After a healthy spell the same encoder may be retried again.
+  fallback.on_healthy();
+  CHECK(fallback.next("x264enc", works) == std::optional<std::string>("x264enc"));
+  // Candidates after the failed one are still offered when the retry is spent.
+  CHECK(fallback.next("nvh264enc", works) == std::optional<std::string>("x264enc"));
+}

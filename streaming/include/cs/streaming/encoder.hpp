@@ -3,6 +3,7 @@
 // set up for low latency. Adding an encoder is one entry in encoder.cpp.
 // Main-loop thread (element creation); the order logic is pure.
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,5 +42,21 @@ struct EncoderSelection {
 
 using EncoderProbe = std::function<std::string(const std::string& factory)>;
 EncoderSelection select_encoder(EncoderChoice choice, const EncoderProbe& probe);
+
+// Which encoder replaces one that failed mid-stream: the next candidate of
+// the auto order (after the one that failed) that works here, else the same
+// one once more; nothing when that retry has been used since the last
+// on_healthy(). Pure: any thread.
+class EncoderFallback {
+ public:
+  explicit EncoderFallback(std::vector<std::string> order) : order_(std::move(order)) {}
+  std::optional<std::string> next(const std::string& failed, const EncoderProbe& probe);
+  // The encoder in use has worked for a while: a later failure may retry it.
+  void on_healthy() { retried_same_ = false; }
+
+ private:
+  std::vector<std::string> order_;
+  bool retried_same_ = false;
+};
 
 }  // namespace cs::streaming

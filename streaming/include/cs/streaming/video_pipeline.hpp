@@ -79,6 +79,18 @@ class VideoPipeline final : public render::FrameTarget {
   const PipelineSettings& settings() const { return settings_; }
   const PipelineTimes& times() const { return times_; }
 
+  // The encoder in use (settings().encoder_factory until a replacement).
+  const std::string& encoder_factory() const { return encoder_factory_; }
+  // A bus message's source is part of the encoding front (appsrc, converter,
+  // encoder, caps filters): its error means "the encoder failed".
+  bool owns_encoder_stage(GstObject* object) const;
+  // Swaps the encoder for a fresh one of `factory` while the tee and every
+  // viewer branch stay as they are: the render thread's frames are refused
+  // for the few milliseconds it takes, and the new encoder starts with an
+  // IDR (SPS/PPS), so viewers continue without renegotiating. Returns the
+  // error text on failure.
+  std::string replace_encoder(const std::string& factory);
+
   // Asks the shared encoder for an IDR with SPS/PPS (throttled by the
   // encoder's min-force-key-unit-interval).
   void request_keyframe();
@@ -93,13 +105,17 @@ class VideoPipeline final : public render::FrameTarget {
   explicit VideoPipeline(const PipelineSettings& settings) : settings_(settings) {}
   std::string build();
   void install_stage_probes();
+  void install_encoder_probes();
 
   PipelineSettings settings_;
   ElementRef pipeline_;
   ElementRef appsrc_;
   ElementRef convert_;
+  ElementRef input_caps_;
   ElementRef encoder_;
+  ElementRef h264caps_;
   ElementRef tee_;
+  std::string encoder_factory_;
   GRef<GstBufferPool> pool_;
   std::atomic<bool> playing_{false};
   GstClockTime frame_duration_ = GST_CLOCK_TIME_NONE;

@@ -50,8 +50,7 @@ class ViewerBranch {
   // webrtcbin answers with the offer's H.264 payload type.
   static std::unique_ptr<ViewerBranch> create(const std::string& name, const OfferSummary& offer,
                                               const IceSettings& ice,
-                                              const RecoverySettings& recovery,
-                                              std::string& error);
+                                              const RecoverySettings& recovery, std::string& error);
   ~ViewerBranch();
   ViewerBranch(const ViewerBranch&) = delete;
   ViewerBranch& operator=(const ViewerBranch&) = delete;
