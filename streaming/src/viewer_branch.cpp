@@ -1,8 +1,13 @@
 #include "cs/streaming/viewer_branch.hpp"
 
+#include <gst/video/video.h>
 #include <gst/webrtc/webrtc.h>
 #include <nice/agent.h>
 
+#include <atomic>
+#include <memory>
+
+#include "cs/faults.hpp"
 #include "cs/log.hpp"
 #include "cs/streaming/playout_delay.hpp"
 
@@ -98,6 +103,79 @@ GstFlowReturn shield_chain_list(GstPad* pad, GstObject* parent, GstBufferList* l
   return GST_FLOW_OK;
 }
 
+// A viewer that falls behind loses frames at its leaky queue, and with them
+// references the frames after depend on: its picture stays broken until the
+// next periodic keyframe. Once frames flow again, ask the shared encoder for
+// one (throttled there, so a slow viewer cannot make everyone pay often).
+// "Caught up" means no frame dropped for kCatchUpUs: one request per episode,
+// not one per frame that squeezes through while the viewer is still slow.
+constexpr gint64 kCatchUpUs = 300 * 1000;
+
+struct CatchUp {
+  std::string name;
+  GstPad* queue_sink;                      // borrowed: the queue owns it and outlives the probe
+  std::atomic<gint64> last_overrun_us{0};  // 0: none since the last keyframe asked
+};
+
+void on_overrun(GstElement*, gpointer data) {
+  (*static_cast<std::shared_ptr<CatchUp>*>(data))
+      ->last_overrun_us.store(g_get_monotonic_time(), std::memory_order_relaxed);
+}
+
+GstPadProbeReturn keyframe_after_overrun(GstPad*, GstPadProbeInfo*, gpointer data) {
+  auto* catch_up = static_cast<CatchUp*>(data);
+  gint64 last = catch_up->last_overrun_us.load(std::memory_order_relaxed);
+  if (last == 0 || g_get_monotonic_time() - last < kCatchUpUs) return GST_PAD_PROBE_OK;
+  if (!catch_up->last_overrun_us.compare_exchange_strong(last, 0)) return GST_PAD_PROBE_OK;
+  log::info(catch_up->name, ": caught up after dropping frames; asking for a keyframe");
+  // Upstream events may be sent from a streaming thread: a browser's PLI
+  // reaches the encoder the same way.
+  gst_pad_send_event(catch_up->queue_sink,
+                     gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
+  return GST_PAD_PROBE_OK;
+}
+
+void watch_overruns(const std::string& name, GstElement* queue) {
+  auto sink = PadRef::adopt(gst_element_get_static_pad(queue, "sink"));
+  auto src = PadRef::adopt(gst_element_get_static_pad(queue, "src"));
+  auto catch_up = std::make_shared<CatchUp>();
+  catch_up->name = name;
+  catch_up->queue_sink = sink.get();
+  g_signal_connect_data(
+      queue, "overrun", G_CALLBACK(on_overrun), new std::shared_ptr<CatchUp>(catch_up),
+      [](gpointer data, GClosure*) { delete static_cast<std::shared_ptr<CatchUp>*>(data); },
+      GConnectFlags(0));
+  gst_pad_add_probe(
+      src.get(), GST_PAD_PROBE_TYPE_BUFFER,
+      [](GstPad* pad, GstPadProbeInfo* info, gpointer data) {
+        return keyframe_after_overrun(pad, info,
+                                      static_cast<std::shared_ptr<CatchUp>*>(data)->get());
+      },
+      new std::shared_ptr<CatchUp>(catch_up),
+      [](gpointer data) { delete static_cast<std::shared_ptr<CatchUp>*>(data); });
+}
+
+// CS_TEST_FAULTS slow-branch@F: from the branch's Fth frame, its thread takes
+// 150 ms per frame for 3 s (a viewer that cannot keep up), once per process.
+void inject_slow_branch(GstElement* queue) {
+  if (!faults::armed("slow-branch")) return;
+  struct Slow {
+    std::int64_t frames = 0;
+    gint64 until_us = 0;
+  };
+  auto src = PadRef::adopt(gst_element_get_static_pad(queue, "src"));
+  gst_pad_add_probe(
+      src.get(), GST_PAD_PROBE_TYPE_BUFFER,
+      [](GstPad*, GstPadProbeInfo*, gpointer data) {
+        auto* slow = static_cast<Slow*>(data);
+        if (faults::fire_once("slow-branch", ++slow->frames))
+          slow->until_us = g_get_monotonic_time() + 3 * G_USEC_PER_SEC;
+        if (g_get_monotonic_time() < slow->until_us) g_usleep(150 * 1000);
+        return GST_PAD_PROBE_OK;
+      },
+      new Slow{}, [](gpointer data) { delete static_cast<Slow*>(data); });
+}
+
 }  // namespace
 
 std::unique_ptr<ViewerBranch> ViewerBranch::create(const std::string& name,
@@ -183,6 +261,8 @@ bool ViewerBranch::build(const std::string& name, const OfferSummary& offer, con
   auto queue_sink = PadRef::adopt(gst_element_get_static_pad(queue_.get(), "sink"));
   gst_pad_add_probe(queue_sink.get(), GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM,
                     answer_serialized_queries, nullptr, nullptr);
+  watch_overruns(name, queue_.get());
+  inject_slow_branch(queue_.get());
   GstPad* door = gst_ghost_pad_new("sink", queue_sink.get());
   gst_pad_set_chain_function(door, shield_chain);
   gst_pad_set_chain_list_function(door, shield_chain_list);
