@@ -201,6 +201,13 @@ int run(const Config& config, Design design) {
     return kExitFailure;
   }
 
+  // A part that ends on its own thread (the renderer, the signaling server)
+  // stops the program with a failure status, handed to the main loop.
+  MainLoopInbox<std::string> fatal([loop, &exit_code](std::string& why) {
+    log::error(why, ": stopping");
+    exit_code = kExitFailure;
+    g_main_loop_quit(loop);
+  });
   render::RenderLoop renderer(
       {{config.width, config.height, config.timecode, media.format}, config.fps}, *media.target);
   if (auto error = renderer.wait_ready(); !error.empty()) {
@@ -243,7 +250,8 @@ int run(const Config& config, Design design) {
                            media.times,
                            &hub.published_viewer_count()};
   auto server = signaling::Server::start(
-      {config.host, config.port, &cs::web::files(), [&stats] { return stats_json(stats); }},
+      {config.host, config.port, &cs::web::files(), [&stats] { return stats_json(stats); },
+       [&fatal](const std::string& why) { fatal.push("signaling: " + why); }},
       [&inbox](signaling::Inbound in) { inbox.push(std::move(in)); });
   if (!server.server) {
     log::error("signaling: ", server.error);

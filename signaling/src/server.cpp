@@ -3,24 +3,33 @@
 #include <libwebsockets.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <cstring>
 #include <deque>
+#include <exception>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
+#include "cs/faults.hpp"
 #include "cs/log.hpp"
 #include "cs/signaling/protocol.hpp"
 
 namespace cs::signaling {
 
 struct Connection {
-  ConnectionId id;
+  ConnectionId id = 0;
   std::string incoming;  // reassembled fragments of the current message
   bool oversized = false;
   bool binary = false;
+  std::int64_t valid_ns = 0;  // the upgrade or the last pong
+  bool ping_due = false;      // to be written at the next writeable
+  bool ping_unanswered = false;
+  bool peer_closed = false;  // the peer sent a close frame
+  bool we_closed = false;    // we closed it (asked for, or no pong)
 };
 
 namespace {
@@ -54,6 +63,23 @@ const char* mime_type(std::string_view name) {
   return "application/octet-stream";
 }
 
+std::int64_t monotonic_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// An lws timer (service thread only) whose firing only marks it and makes
+// lws_service return, so that the loop looks at its state again.
+struct LoopTimer {
+  lws_sorted_usec_list_t sul;  // first: the callback casts back from it
+  bool fired;
+};
+
+void mark_fired(lws_sorted_usec_list_t* sul) {
+  reinterpret_cast<LoopTimer*>(sul)->fired = true;
+}
+
 void lws_log_line(int level, const char* line) {
   std::string text(line);
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
@@ -71,10 +97,13 @@ struct Outgoing {
 struct Server::Impl {
   ServerSettings settings;
   std::function<void(Inbound)> deliver;
-  lws_context* context = nullptr;
   std::thread thread;
   std::atomic<bool> stopping{false};
-  std::atomic<bool> context_alive{false};
+
+  // Other threads wake the loop with lws_cancel_service; this mutex keeps
+  // the service thread from destroying the context under such a call.
+  std::mutex context_mutex;
+  lws_context* context = nullptr;  // null once destroyed
 
   // Shared with other threads.
   std::mutex outbox_mutex;
@@ -83,14 +112,23 @@ struct Server::Impl {
   // Service thread only.
   std::unordered_map<ConnectionId, lws*> sockets;
   ConnectionId next_id = 1;
+  int open_websockets = 0;  // ESTABLISHED minus CLOSED: lws still holds them
+  bool going_away = false;  // closing everything because the server stops
+  std::string failure;      // why the loop must end on its own
 
   static int callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len);
+  int dispatch(lws* wsi, lws_callback_reasons reason, PerSession* pss, void* in, size_t len);
   int on_http(lws* wsi, PerSession* pss, const char* uri);
   int on_http_writeable(lws* wsi, PerSession* pss);
   int on_receive(lws* wsi, Connection& c, const void* in, size_t len);
   int on_writeable(lws* wsi, Connection& c);
+  int on_timer(lws* wsi, PerSession* pss);
   void on_wake();
   void queue_local(ConnectionId id, std::string text, bool close_after);
+  void forget(PerSession* pss);
+  void serve();
+  void drain_and_close();
+  void wake();
 };
 
 namespace {
@@ -106,16 +144,29 @@ const lws_protocols* protocol_table() {
 int Server::Impl::callback(lws* wsi, lws_callback_reasons reason, void* user, void* in,
                            size_t len) {
   auto* self = static_cast<Impl*>(lws_context_user(lws_get_context(wsi)));
-  auto* pss = static_cast<PerSession*>(user);
+  // An exception must not unwind through lws's C frames; it ends the
+  // server (the loop stops after this callback), never silently.
+  try {
+    return self->dispatch(wsi, reason, static_cast<PerSession*>(user), in, len);
+  } catch (const std::exception& e) {
+    if (self->failure.empty()) self->failure = std::string("exception in callback: ") + e.what();
+  } catch (...) {
+    if (self->failure.empty()) self->failure = "unknown exception in callback";
+  }
+  return -1;
+}
+
+int Server::Impl::dispatch(lws* wsi, lws_callback_reasons reason, PerSession* pss, void* in,
+                           size_t len) {
   switch (reason) {
     case LWS_CALLBACK_HTTP:
-      return self->on_http(wsi, pss, static_cast<const char*>(in));
+      return on_http(wsi, pss, static_cast<const char*>(in));
     case LWS_CALLBACK_HTTP_WRITEABLE:
-      return self->on_http_writeable(wsi, pss);
+      return on_http_writeable(wsi, pss);
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
       if (pss) release_body(pss);
-      return lws_callback_http_dummy(wsi, reason, user, in, len);
+      return lws_callback_http_dummy(wsi, reason, pss, in, len);
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
       // Only /ws upgrades. Origin is not restricted: the server keeps no
       // cookies or credentials, so a cross-site page gains nothing a direct
@@ -126,34 +177,92 @@ int Server::Impl::callback(lws* wsi, lws_callback_reasons reason, void* user, vo
       return 0;
     }
     case LWS_CALLBACK_ESTABLISHED: {
-      pss->connection = new Connection{self->next_id++, {}, false, false};
-      self->sockets[pss->connection->id] = wsi;
-      self->deliver({Inbound::Kind::opened, pss->connection->id, {}});
+      if (going_away) return -1;
+      ++open_websockets;
+      pss->connection = new Connection();
+      pss->connection->id = next_id++;
+      pss->connection->valid_ns = monotonic_ns();
+      lws_set_timer_usecs(wsi, settings.ping_after_s * LWS_US_PER_SEC);
+      sockets[pss->connection->id] = wsi;
+      deliver({Inbound::Kind::opened, pss->connection->id, {}});
       return 0;
     }
     case LWS_CALLBACK_RECEIVE:
-      return pss->connection ? self->on_receive(wsi, *pss->connection, in, len) : -1;
-    case LWS_CALLBACK_SERVER_WRITEABLE:
-      return pss->connection ? self->on_writeable(wsi, *pss->connection) : 0;
-    case LWS_CALLBACK_CLOSED: {
+      return pss->connection ? on_receive(wsi, *pss->connection, in, len) : -1;
+    case LWS_CALLBACK_RECEIVE_PONG:
       if (!pss->connection) return 0;
-      const ConnectionId id = pss->connection->id;
-      self->sockets.erase(id);
-      {
-        std::lock_guard lock(self->outbox_mutex);
-        self->outbox.erase(id);
-      }
-      delete pss->connection;
-      pss->connection = nullptr;
-      self->deliver({Inbound::Kind::closed, id, {}});
+      pss->connection->valid_ns = monotonic_ns();
+      pss->connection->ping_unanswered = false;
+      lws_set_timer_usecs(wsi, settings.ping_after_s * LWS_US_PER_SEC);
       return 0;
-    }
+    case LWS_CALLBACK_TIMER:
+      return pss->connection ? on_timer(wsi, pss) : 0;
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+      if (pss->connection) pss->connection->peer_closed = true;
+      return 0;
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+      return pss->connection ? on_writeable(wsi, *pss->connection) : 0;
+    case LWS_CALLBACK_WS_SERVER_DROP_PROTOCOL:
+      // The first callback of every close. CLOSED itself can come seconds
+      // later: lws waits (timeout_secs) for a silent peer to end its side.
+      forget(pss);
+      return 0;
+    case LWS_CALLBACK_CLOSED:
+      --open_websockets;
+      forget(pss);
+      return 0;
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
-      self->on_wake();
+      on_wake();
       return 0;
     default:
-      return lws_callback_http_dummy(wsi, reason, user, in, len);
+      return lws_callback_http_dummy(wsi, reason, pss, in, len);
   }
+}
+
+// Pings a WebSocket ping_after_s after the upgrade or its last pong, and
+// closes it hang_up_after_s after that without one. lws 4.1's own idle
+// policy (retry_and_idle_policy) would do the same, but its pings are empty
+// and an empty pong never reaches this callback, so that close could not
+// say why it happened.
+int Server::Impl::on_timer(lws* wsi, PerSession* pss) {
+  Connection& c = *pss->connection;
+  const std::int64_t silent_ns = monotonic_ns() - c.valid_ns;
+  const std::int64_t hang_up_ns = std::int64_t{settings.hang_up_after_s} * 1000000000;
+  if (silent_ns >= hang_up_ns) {
+    char seconds[32];
+    std::snprintf(seconds, sizeof seconds, "%.1f", static_cast<double>(silent_ns) / 1e9);
+    log::warn("viewer ", c.id, ": no pong for ", seconds, " s, closing its socket");
+    c.we_closed = true;
+    forget(pss);
+    return -1;  // no close frame: nobody there reads it
+  }
+  if (!c.ping_unanswered) {
+    c.ping_unanswered = true;
+    c.ping_due = true;
+    lws_callback_on_writable(wsi);
+  }
+  lws_set_timer_usecs(wsi, (hang_up_ns - silent_ns) / 1000);
+  return 0;
+}
+
+// The viewer is gone for the rest of the program as soon as lws starts to
+// close its socket (which may take lws seconds more).
+void Server::Impl::forget(PerSession* pss) {
+  if (!pss || !pss->connection) return;
+  Connection* c = pss->connection;
+  pss->connection = nullptr;
+  const ConnectionId id = c->id;
+  log::debug("viewer ", id, ": socket closed by ",
+             c->peer_closed ? "the viewer"
+             : c->we_closed ? "the server"
+                            : "the network or a protocol error (no close frame)");
+  delete c;
+  sockets.erase(id);
+  {
+    std::lock_guard lock(outbox_mutex);
+    outbox.erase(id);
+  }
+  deliver({Inbound::Kind::closed, id, {}});
 }
 
 int Server::Impl::on_http(lws* wsi, PerSession* pss, const char* uri) {
@@ -243,6 +352,17 @@ int Server::Impl::on_receive(lws* wsi, Connection& c, const void* in, size_t len
 }
 
 int Server::Impl::on_writeable(lws* wsi, Connection& c) {
+  if (c.ping_due) {
+    c.ping_due = false;
+    unsigned char ping[LWS_PRE + 8];
+    std::memcpy(ping + LWS_PRE, "cs-alive", 8);  // a pong with a payload reaches us
+    if (lws_write(wsi, ping + LWS_PRE, 8, LWS_WRITE_PING) < 8) {
+      log::warn("signaling: ping to connection ", c.id, " failed; closing it");
+      return -1;
+    }
+    lws_callback_on_writable(wsi);  // for what was queued meanwhile
+    return 0;
+  }
   std::string message;
   bool more = false, close_now = false;
   {
@@ -266,7 +386,9 @@ int Server::Impl::on_writeable(lws* wsi, Connection& c) {
     }
   }
   if (close_now) {
-    lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, nullptr, 0);
+    c.we_closed = true;
+    lws_close_reason(wsi, going_away ? LWS_CLOSE_STATUS_GOINGAWAY : LWS_CLOSE_STATUS_NORMAL,
+                     nullptr, 0);
     return -1;
   }
   if (more) lws_callback_on_writable(wsi);
@@ -302,6 +424,48 @@ void Server::Impl::queue_local(ConnectionId id, std::string text, bool close_aft
   if (auto it = sockets.find(id); it != sockets.end()) lws_callback_on_writable(it->second);
 }
 
+// The service thread's life after the context exists: serve until told to
+// stop (then close every WebSocket politely) or until serving fails.
+void Server::Impl::serve() {
+  LoopTimer fault{};
+  const auto fail_after_s = faults::armed("lws-service-fail");
+  if (fail_after_s)
+    lws_sul_schedule(context, 0, &fault.sul, mark_fired, *fail_after_s * LWS_US_PER_SEC);
+  while (!stopping.load()) {
+    int n = lws_service(context, 0);
+    if (fault.fired && faults::fire_once("lws-service-fail", *fail_after_s)) n = -1;
+    if (n < 0 && failure.empty()) failure = "lws_service returned " + std::to_string(n);
+    if (!failure.empty()) break;
+  }
+  lws_sul_cancel(&fault.sul);
+  if (failure.empty()) drain_and_close();
+}
+
+// Asks every WebSocket to close (1001, after what is queued for it) and
+// serves until lws has closed them all, for at most a second: a peer that
+// never answers costs no more than that.
+void Server::Impl::drain_and_close() {
+  going_away = true;
+  {
+    std::lock_guard lock(outbox_mutex);
+    for (const auto& [id, wsi] : sockets) outbox[id].close_after = true;
+  }
+  for (const auto& [id, wsi] : sockets) lws_callback_on_writable(wsi);
+  LoopTimer deadline{};
+  lws_sul_schedule(context, 0, &deadline.sul, mark_fired, LWS_US_PER_SEC);
+  while (open_websockets > 0 && !deadline.fired && failure.empty()) {
+    if (lws_service(context, 0) < 0) break;
+  }
+  lws_sul_cancel(&deadline.sul);
+  if (open_websockets > 0)
+    log::warn("signaling: ", open_websockets, " socket(s) did not finish closing within 1 s");
+}
+
+void Server::Impl::wake() {
+  std::lock_guard lock(context_mutex);
+  if (context) lws_cancel_service(context);
+}
+
 Server::Result Server::start(const ServerSettings& settings, std::function<void(Inbound)> deliver) {
   auto impl = std::make_unique<Impl>();
   impl->settings = settings;
@@ -316,33 +480,65 @@ Server::Result Server::start(const ServerSettings& settings, std::function<void(
   std::string error;
   Impl* raw = impl.get();
   impl->thread = std::thread([raw, &ready_mutex, &ready, &done, &error] {
-    lws_context_creation_info info{};
-    info.port = raw->settings.port;
-    const std::string& host = raw->settings.host;
-    info.iface = (host == "0.0.0.0" || host == "::") ? nullptr : host.c_str();
-    info.protocols = protocol_table();
-    info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
-    info.user = raw;
-    info.gid = -1;
-    info.uid = -1;
-    raw->context = lws_create_context(&info);
+    auto report_ready = [&](std::string why) {
+      {
+        std::lock_guard lock(ready_mutex);
+        error = std::move(why);
+        done = true;
+      }
+      ready.notify_all();
+    };
+    bool started = false;
+    try {
+      const ServerSettings& s = raw->settings;
+      lws_context_creation_info info{};
+      info.port = s.port;
+      info.iface = (s.host == "0.0.0.0" || s.host == "::") ? nullptr : s.host.c_str();
+      info.protocols = protocol_table();
+      info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
+      info.user = raw;
+      info.gid = -1;
+      info.uid = -1;
+      // An accepted socket has idle_request_s for its request headers (the
+      // page and /ws alike send them at once), and as long again between
+      // keep-alive requests.
+      info.timeout_secs = static_cast<unsigned>(s.idle_request_s);
+      info.timeout_secs_ah_idle = s.idle_request_s;
+      info.keepalive_timeout = s.idle_request_s;
+      lws_context* context = lws_create_context(&info);
+      if (!context) {
+        report_ready("cannot listen on " + s.host + ":" + std::to_string(s.port) +
+                     " (address in use or not available?)");
+        return;
+      }
+      {
+        std::lock_guard lock(raw->context_mutex);
+        raw->context = context;
+      }
+      started = true;
+      report_ready({});
+      raw->serve();
+    } catch (const std::exception& e) {
+      if (raw->failure.empty()) raw->failure = std::string("exception: ") + e.what();
+    } catch (...) {
+      if (raw->failure.empty()) raw->failure = "unknown exception";
+    }
+    if (!started) {
+      report_ready("service thread failed before listening: " + raw->failure);
+    }
     {
-      std::lock_guard lock(ready_mutex);
-      if (!raw->context)
-        error = "cannot listen on " + host + ":" + std::to_string(raw->settings.port) +
-                " (address in use or not available?)";
+      std::lock_guard lock(raw->context_mutex);
+      if (raw->context) lws_context_destroy(raw->context);
+      raw->context = nullptr;
+    }
+    if (started && !raw->failure.empty()) {
+      const std::string why =
+          "service loop failed (" + raw->failure + "): no more HTTP or WebSocket service";
+      if (raw->settings.on_failure)
+        raw->settings.on_failure(why);  // which logs it
       else
-        raw->context_alive = true;
-      done = true;
+        log::error("signaling: ", why);
     }
-    ready.notify_all();
-    if (!raw->context) return;
-    while (!raw->stopping.load()) {
-      if (lws_service(raw->context, 0) < 0) break;
-    }
-    raw->context_alive = false;
-    lws_context_destroy(raw->context);
-    raw->context = nullptr;
   });
   std::unique_lock lock(ready_mutex);
   ready.wait(lock, [&] { return done; });
@@ -359,7 +555,7 @@ Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Server::~Server() {
   impl_->stopping.store(true);
-  if (impl_->context_alive.load()) lws_cancel_service(impl_->context);
+  impl_->wake();
   impl_->thread.join();
 }
 
@@ -368,7 +564,7 @@ void Server::send(ConnectionId id, std::string text) {
     std::lock_guard lock(impl_->outbox_mutex);
     impl_->outbox[id].messages.push_back(std::move(text));
   }
-  lws_cancel_service(impl_->context);
+  impl_->wake();
 }
 
 void Server::close(ConnectionId id) {
@@ -376,7 +572,7 @@ void Server::close(ConnectionId id) {
     std::lock_guard lock(impl_->outbox_mutex);
     impl_->outbox[id].close_after = true;
   }
-  lws_cancel_service(impl_->context);
+  impl_->wake();
 }
 
 }  // namespace cs::signaling

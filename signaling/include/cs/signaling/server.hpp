@@ -7,6 +7,13 @@
 // them to a queue). send() and close() may be called from any thread: they
 // queue into a per-connection outbox and wake the service thread with
 // lws_cancel_service, the one lws call that is thread-safe.
+//
+// A viewer that stops answering (a frozen process whose TCP socket stays
+// open) is pinged `ping_after_s` after its last pong and its socket closed
+// `hang_up_after_s` after it, with one log line; it then arrives as `closed`
+// at once, without waiting for lws to finish tearing the socket down. A socket
+// that never completes its HTTP request or upgrade is dropped after
+// `idle_request_s`.
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -30,6 +37,14 @@ struct ServerSettings {
   const EmbeddedFiles* web_files = nullptr;  // "index.html", ...
   // GET /stats: JSON made on the service thread; must be thread-safe.
   std::function<std::string()> stats_json;
+  // Called at most once, on the service thread, when the service loop ends
+  // on its own (lws_service failed, an exception), with the cause to log:
+  // the server then serves nothing and its owner should stop. Must be
+  // thread-safe. Without it the server logs the cause itself.
+  std::function<void(const std::string& why)> on_failure;
+  int ping_after_s = 3;     // since the last pong (or the upgrade)
+  int hang_up_after_s = 8;  // since the last pong: closed
+  int idle_request_s = 5;   // to send a complete HTTP request
 };
 
 class Server {
@@ -40,7 +55,9 @@ class Server {
   };
   // Binds and starts the service thread.
   static Result start(const ServerSettings& settings, std::function<void(Inbound)> deliver);
-  ~Server();  // stops the loop, then destroys the context on its own thread
+  // Closes every WebSocket (close frame 1001, up to 1 s for the peers to
+  // answer), stops the loop, then destroys the context on its own thread.
+  ~Server();
 
   void send(ConnectionId id, std::string text);
   // Closes after the messages already queued for it are written.
