@@ -11,7 +11,9 @@ worse). Tiny absolute changes (at most a per-unit floor, e.g. 3 ms or 3 % of a
 core) are never marked, so that idle CPU going from 0.1 % to 0.3 % is not a
 regression. A figure measured in only one file (e.g. a --quick run against a
 full one) is shown but not judged. Exit code 1 if any figure got worse, 0 otherwise. Ratios between
-the designs ('RES.ratio.*') are shown only with --all and never judged.
+the designs ('RES.ratio.*', 'lossN.ratio.*') are shown only with --all and never judged. Loss
+figures ('lossN.*', from run_bench.py --loss) are left out when the two runs dropped packets on
+different nftables hooks, and a differing --server-env is pointed out.
 """
 
 from __future__ import annotations
@@ -111,7 +113,17 @@ def main(argv: list[str]) -> int:
         # A figure of the same name may mean something else (see SCHEMA in run_bench.py).
         sys.exit(f"compare: schema {ref.get('schema', 1)} against {new.get('schema', 1)}: "
                  "rerun the reference with the same bench/run_bench.py")
-    rows = make_rows(ref["figures"], new["figures"], args.only, args.all)
+    ref_figs, new_figs = ref["figures"], new["figures"]
+    ref_loss, new_loss = ref.get("loss") or {}, new.get("loss") or {}
+    if ref_loss and new_loss and ref_loss.get("hook") != new_loss.get("hook"):
+        print(f"compare: loss dropped on the {ref_loss.get('hook')} hook against the "
+              f"{new_loss.get('hook')} hook: loss figures left out")
+        ref_figs = {k: v for k, v in ref_figs.items() if not k.startswith("loss")}
+        new_figs = {k: v for k, v in new_figs.items() if not k.startswith("loss")}
+    if ref.get("server_env", []) != new.get("server_env", []):
+        print(f"compare: note: server env {ref.get('server_env', [])} against "
+              f"{new.get('server_env', [])}")
+    rows = make_rows(ref_figs, new_figs, args.only, args.all)
     worse = print_rows(rows, args.tolerance / 100.0)
     print(f"\n{worse} figure(s) worse by more than {args.tolerance:g} % "
           f"(and more than the absolute floor {ABSOLUTE_FLOOR})")

@@ -10,14 +10,19 @@ and per design:
   * whole-process server CPU (% of one core) and RSS, from /proc/PID/{stat,status};
   * the server's own per-stage times (GET /stats);
   * viewer scaling with native no-decode viewers (cs-test-viewer --no-decode);
-  * CPU with no viewer connected.
+  * CPU with no viewer connected;
+  * with --loss: presented fps, longest freeze, glass-to-glass, NACKs and PLIs through UDP
+    loss, ours beside the libwebrtc reference (Chromium sending a canvas to itself,
+    tests/browser/reference_test.mjs).
 
-Prints a table and writes a JSON file with every figure (see bench/README.md).
-Python 3 standard library only; runs as root (ip netns).
+Prints a table and writes a JSON file with every figure (see bench/README.md), and PNG charts
+beside it (bench/charts.py, when matplotlib is there). Python 3 standard library otherwise;
+runs as root (ip netns).
 
   bench/run_bench.py                 # full run (~11 min on 2 cores)
   bench/run_bench.py --quick         # CI smoke test: exits 1 only on breakage
   bench/run_bench.py --soak 10       # RSS over 10 minutes with 10 viewers
+  bench/run_bench.py --loss 1,5,10   # loss only (~10 min)
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ from typing import Callable, NamedTuple, Optional
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO / "bench" / "results" / "latest.json"
 PAGE_TEST = REPO / "tests" / "browser" / "page_test.mjs"
+REFERENCE_TEST = REPO / "tests" / "browser" / "reference_test.mjs"
 # 2: latency_* became render -> drawn (screencast pixels); schema 1 had
 # Chrome's expectedDisplayTime there (now expected_display_*).
 SCHEMA = 2
@@ -56,6 +62,8 @@ DESIGNS = ("ours", "baseline")
 RECEIVING_MARK = "media pad added, receiving"
 SOAK_WARMUP_S = 30.0   # sampled and kept in the series, but not in first/last/min/max/drift
 SERVER_START_TIMEOUT_S = 30
+LOSS_HOOKS = ("input", "output")
+QUICK_LOSS_LEVELS = [5]   # --quick: one 3 s run of the libwebrtc reference at 5 % loss (~11 s)
 BROWSER_CONNECT_TIMEOUT_S = 60
 
 
@@ -88,11 +96,36 @@ class Profile:
     window_s: float
     idle_s: float
     ready_timeout_s: float
+    loss_levels: list[int] = field(default_factory=list)   # UDP loss %, one step each
+    loss_repeats: int = 0
+    loss_seconds: float = 0.0
+    loss_hook: str = "input"
+    loss_designs: list[str] = field(default_factory=lambda: ["ours", "libwebrtc"])
+
+
+def parse_loss_levels(text: str) -> list[int]:
+    try:
+        levels = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--loss wants whole percentages like 1,5,10, got {text!r}")
+    if not levels or any(not 0 <= x <= 99 for x in levels):
+        raise argparse.ArgumentTypeError(f"--loss wants percentages 0..99, got {text!r}")
+    return levels
+
+
+def parse_server_env(text: str) -> str:
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=.*", text):
+        raise argparse.ArgumentTypeError(f"--server-env wants VAR=VALUE, got {text!r}")
+    return text
 
 
 def make_profile(args: argparse.Namespace) -> Profile:
+    if args.loss:
+        return Profile("loss", [], 0, 0, [], 0, [], 0.0, 0.0, 0.0, 0, args.loss, args.repeats,
+                       args.browser_seconds, args.loss_hook)
     if args.quick:
-        return Profile("quick", [(1280, 720)], 1, 4, [1, 3], 3, [(1280, 720)], 1.0, 5.0, 2.0, 30)
+        return Profile("quick", [(1280, 720)], 1, 4, [1, 3], 3, [(1280, 720)], 1.0, 5.0, 2.0, 30,
+                       QUICK_LOSS_LEVELS, 1, 3, args.loss_hook, ["libwebrtc"])
     res = [(1280, 720), (1920, 1080)]
     return Profile("full", res, args.repeats, args.browser_seconds, [1, 10, 25],
                    args.baseline_max_viewers, res[:1] if args.no_scaling_1080p else res,
@@ -231,6 +264,7 @@ class Namespace:
         self.server_ip = f"10.79.{net}.1"
         self.client_ip = f"10.79.{net}.2"
         self.created = False
+        self.guarded = False
 
     def __enter__(self) -> "Namespace":
         ip = ["ip", "-n", self.name]
@@ -264,6 +298,80 @@ class Namespace:
 
     def cmd(self, *argv: str) -> list[str]:
         return ["ip", "netns", "exec", self.name, *argv]
+
+    @property
+    def subnet(self) -> str:
+        return self.server_ip.rsplit(".", 1)[0] + ".0/24"
+
+    def nft(self, ruleset: str) -> None:
+        r = subprocess.run(self.cmd("nft", "-f", "-"), input=ruleset, text=True,
+                           capture_output=True)
+        if r.returncode != 0:
+            raise BrokenRun(f"nft refused a ruleset ({r.stderr.strip()[-300:]}):\n{ruleset}")
+
+    def add_default_route(self) -> None:
+        """A default route, for the libwebrtc reference (TRAPS.md: Chromium picks its host address
+        by a route lookup, and two peers in one page gather nothing without one). First an
+        output rule that drops every packet not addressed to this namespace's range or to
+        127.0.0.0/8, and all IPv6, so that nothing can leave even by that route."""
+        if self.guarded:
+            return
+        self.nft(f"""table inet guard {{
+  chain out {{
+    type filter hook output priority -10; policy accept;
+    meta nfproto ipv6 counter drop comment "ipv6"
+    ip daddr != {{ {self.subnet}, 127.0.0.0/8 }} counter drop comment "outside"
+  }}
+}}
+""")
+        self.guarded = True
+        subprocess.run(["ip", "-n", self.name, "route", "add", "default", "dev", "csv0"],
+                       check=True)
+
+    def set_loss(self, pct: int, hook: str = "input") -> None:
+        """Drops pct % of the UDP packets of this namespace; counters start from 0. Both veth
+        ends are in it, so a packet between them is local traffic (routed over lo) and passes
+        the output hook once and the input hook once: pct % each way with either hook. On
+        `input` (the default) the sender cannot tell; on `output` (run_page_test.sh's rule)
+        its sendmsg() fails with EPERM, and Chromium's UDP socket then sends the same packet
+        once more, so what Chromium sends loses only about (pct/100)^2 (bench/README.md)."""
+        assert hook in LOSS_HOOKS
+        subprocess.run(self.cmd("nft", "delete", "table", "inet", "loss"), capture_output=True)
+        drop = (f'    meta l4proto udp numgen random mod 100 < {pct} counter drop comment "dropped"\n'
+                if pct > 0 else "")
+        dev = "iifname" if hook == "input" else "oifname"
+        self.nft('table inet loss {\n  chain filter {\n'
+                 f'    type filter hook {hook} priority 0; policy accept;\n'
+                 '    meta l4proto udp counter comment "udp"\n'
+                 f'    meta l4proto udp {dev} "lo" counter comment "udp_lo"\n'
+                 f'{drop}  }}\n}}\n')
+
+    def loss_counters(self) -> dict[str, int]:
+        """Packets counted by set_loss's rules since it was called: udp (every UDP packet sent),
+        udp_lo (those routed over lo), dropped."""
+        return self.counters("loss", ("udp", "udp_lo", "dropped"))
+
+    def guard_counters(self) -> dict[str, int]:
+        """Packets the guard of add_default_route kept in: ipv6, outside (IPv4 elsewhere)."""
+        return self.counters("guard", ("ipv6", "outside"))
+
+    def counters(self, table: str, names: tuple[str, ...]) -> dict[str, int]:
+        """Packet counts of the rules of `inet TABLE` whose comments are `names`."""
+        r = subprocess.run(self.cmd("nft", "-j", "list", "table", "inet", table),
+                           capture_output=True, text=True)
+        counts = {name: 0 for name in names}
+        try:
+            items = json.loads(r.stdout).get("nftables", [])
+        except json.JSONDecodeError:
+            return counts
+        for item in items:
+            rule = item.get("rule")
+            if not rule or rule.get("comment") not in counts:
+                continue
+            for e in rule.get("expr", []):
+                if "counter" in e:
+                    counts[rule["comment"]] = e["counter"].get("packets", 0)
+        return counts
 
     def popen(self, argv: list[str], out: Path, err: Path) -> subprocess.Popen:
         with open(out, "wb") as o, open(err, "wb") as e:
@@ -300,6 +408,7 @@ class Tools:
     server: Path
     viewer: Path
     logs: Path
+    server_env: list[str] = field(default_factory=list)   # --server-env VAR=VALUE, every server
 
 
 class Server:
@@ -310,7 +419,7 @@ class Server:
         tag = f"server-{design}-{res_name(res)}-{int(time.time())}"
         self.log_path = tools.logs / f"{tag}.log"
         env = [f"CS_HOST={ns.server_ip}", f"CS_PORT={PORT}", f"CS_ICE_ADDRESSES={ns.server_ip}",
-               f"CS_WIDTH={res[0]}", f"CS_HEIGHT={res[1]}", f"CS_FPS={FPS}"]
+               f"CS_WIDTH={res[0]}", f"CS_HEIGHT={res[1]}", f"CS_FPS={FPS}", *tools.server_env]
         argv = ["env", *env, str(tools.server)] + (["--baseline"] if design == "baseline" else [])
         self.proc = ns.popen(argv, self.log_path, self.log_path)
         self.pid = self.proc.pid
@@ -501,17 +610,21 @@ def last_json_line(path: Path) -> Optional[dict]:
         return None
 
 
-def browser_run(server: Server, sampler: ProcSampler, seconds: float, index: int) -> BrowserRun:
+def browser_run(server: Server, sampler: ProcSampler, seconds: float, index) -> BrowserRun:
     ns, logs = server.ns, server.tools.logs
     tag = f"browser-{server.design}-{res_name(server.res)}-{index}"
     out, err = logs / f"{tag}.out", logs / f"{tag}.err"
+    rendered_before = (ns.get_stats() or {}).get("frames_rendered", 0)
     proc = ns.popen(["node", str(PAGE_TEST), ns.base_url + "/", "--bench", str(seconds), "--screencast"],
                     out, err)
     first_stats: list[dict] = []
 
+    # The renderer runs only while someone watches, so frames being rendered again is a viewer
+    # too (should /stats's `viewers` lag).
     def viewer_up() -> bool:
         s = ns.get_stats()
-        if s and s.get("viewers", 0) >= 1 and s.get("frames_rendered", 0) > 0:
+        if s and s.get("frames_rendered", 0) > 0 and (
+                s.get("viewers", 0) >= 1 or s.get("frames_rendered", 0) > rendered_before):
             first_stats.append(s)
         return bool(first_stats) or proc.poll() is not None
 
@@ -790,6 +903,276 @@ def fill_soak(soak: SoakResult, samples: list[ProcSample], reports: list[dict]) 
     soak.flat_5mb = soak.max_minus_min_mb <= 10.0 and abs(soak.drift_mb) <= 5.0
 
 
+# ------------------------------------------------------------------- loss
+
+LOSS_RES = (1280, 720)
+# The issue's targets for ours, per UDP loss level: figure -> bound (the
+# figure's `better` says which side of it is met).
+LOSS_TARGETS = {
+    1: {"presented_fps": 29.0, "longest_freeze_ms": 100.0, "latency_p95_ms": 50.0},
+    5: {"presented_fps": 28.0, "longest_freeze_ms": 150.0, "latency_p95_ms": 80.0},
+    10: {"presented_fps": 26.0, "longest_freeze_ms": 300.0, "latency_p95_ms": 150.0},
+}
+LOSS_DESIGNS = ("ours", "libwebrtc")
+
+
+@dataclass
+class LossRun:
+    """One browser run through the lossy namespace: ours (page_test.mjs against the server) or
+    the libwebrtc reference (reference_test.mjs: Chromium sending to itself)."""
+
+    design: str
+    loss_pct: int
+    ok: bool
+    seconds: Optional[float] = None
+    presented_fps: Optional[float] = None
+    longest_freeze_ms: Optional[float] = None   # longest gap between two presented frames
+    latency_p50_ms: Optional[float] = None      # glass-to-glass (screencast), as in the main run
+    latency_p95_ms: Optional[float] = None
+    latency_p99_ms: Optional[float] = None
+    nacks_per_s: Optional[float] = None         # sent by the receiving browser
+    plis_per_s: Optional[float] = None
+    bitrate_kbps: Optional[float] = None        # the page's last 1 s figure
+    frames_lost: Optional[int] = None
+    packets_lost: Optional[int] = None          # the receiver's own count
+    media_loss_pct: Optional[float] = None      # lost / (received + lost), where the page has both
+    width: Optional[int] = None
+    height: Optional[int] = None
+    udp_packets: Optional[int] = None           # every UDP packet sent in the namespace (nft)
+    udp_lo_packets: Optional[int] = None        # of which routed over lo
+    udp_dropped: Optional[int] = None           # dropped by the loss rule
+    measured_loss_pct: Optional[float] = None   # udp_dropped / udp_packets
+    server_cpu_pct: Optional[float] = None      # ours only
+    error: Optional[str] = None
+    page: Optional[dict] = None
+
+
+class LossFigure(NamedTuple):
+    key: str
+    label: str
+    unit: str
+    better: Optional[str]   # None: shown and compared, never judged
+
+
+LOSS_FIGURES = [
+    LossFigure("presented_fps", "presented fps", "fps", "higher"),
+    LossFigure("longest_freeze_ms", "longest freeze ms", "ms", "lower"),
+    LossFigure("latency_p95_ms", "g2g p95 ms", "ms", "lower"),
+    LossFigure("latency_p50_ms", "g2g p50 ms", "ms", "lower"),
+    LossFigure("nacks_per_s", "NACKs/s", "1/s", None),
+    LossFigure("plis_per_s", "PLIs/s", "1/s", None),
+    LossFigure("bitrate_kbps", "bitrate kbps", "kbps", None),
+    LossFigure("frames_lost", "frames lost", "frames", "lower"),
+    LossFigure("measured_loss_pct", "UDP dropped %", "%", None),
+    LossFigure("server_cpu_pct", "server CPU %", "%", "lower"),
+]
+
+
+def fill_loss_run(run: LossRun, page: dict, counters: dict[str, int]) -> LossRun:
+    seconds = page.get("seconds") or 0
+    drawn = page.get("screencast") or {}
+
+    def per_s(key: str) -> Optional[float]:
+        v = page.get(key)
+        return round(v / seconds, 2) if v is not None and seconds > 0 else None
+
+    run.seconds = seconds
+    run.presented_fps = page.get("framesPerSecond")
+    run.longest_freeze_ms = page.get("longestFreezeMs")
+    run.latency_p50_ms, run.latency_p95_ms, run.latency_p99_ms = \
+        drawn.get("p50"), drawn.get("p95"), drawn.get("p99")
+    run.nacks_per_s, run.plis_per_s = per_s("nacksSent"), per_s("plisSent")
+    run.bitrate_kbps = page.get("bitrateKbps")
+    run.frames_lost, run.packets_lost = page.get("framesLost"), page.get("packetsLost")
+    received = page.get("packetsReceived")
+    if received is not None and run.packets_lost is not None and received + run.packets_lost > 0:
+        run.media_loss_pct = round(100.0 * run.packets_lost / (received + run.packets_lost), 2)
+    run.width, run.height = page.get("width"), page.get("height")
+    fill_loss_counters(run, counters)
+    return run
+
+
+def fill_loss_counters(run: LossRun, counters: dict[str, int]) -> None:
+    run.udp_packets, run.udp_lo_packets = counters.get("udp"), counters.get("udp_lo")
+    run.udp_dropped = counters.get("dropped")
+    if run.udp_packets:
+        run.measured_loss_pct = round(100.0 * (run.udp_dropped or 0) / run.udp_packets, 2)
+
+
+def log_loss_run(run: LossRun, index: int) -> None:
+    if not run.ok:
+        return
+    log(f"  {run.design} loss {run.loss_pct} % run {index}: {run.presented_fps} fps, longest "
+        f"freeze {run.longest_freeze_ms} ms, g2g p50 {run.latency_p50_ms} p95 "
+        f"{run.latency_p95_ms} ms, NACK {run.nacks_per_s}/s, PLI {run.plis_per_s}/s, "
+        f"{run.bitrate_kbps} kbps, {run.width}x{run.height}; UDP dropped "
+        f"{run.udp_dropped}/{run.udp_packets} ({run.measured_loss_pct} %), over lo "
+        f"{run.udp_lo_packets}")
+
+
+def ours_loss_run(server: Server, sampler: ProcSampler, seconds: float, pct: int, index: int,
+                  hook: str) -> LossRun:
+    server.ns.set_loss(pct, hook)
+    b = browser_run(server, sampler, seconds, f"loss{pct}-{index}")
+    counters = server.ns.loss_counters()
+    if not b.ok:
+        run = LossRun("ours", pct, False, error=b.error, page=b.page)
+        fill_loss_counters(run, counters)
+        return run
+    run = fill_loss_run(LossRun("ours", pct, True, page=b.page), b.page, counters)
+    run.server_cpu_pct = b.proc.cpu_pct if b.proc else None
+    return run
+
+
+def reference_kbps(tools: Tools) -> int:
+    """The reference sends at most what the server is told to (CS_BITRATE_KBPS, default 2500)."""
+    for kv in tools.server_env:
+        if kv.startswith("CS_BITRATE_KBPS="):
+            try:
+                return int(kv.split("=", 1)[1])
+            except ValueError:
+                pass
+    return 2500
+
+
+def reference_loss_run(ns: Namespace, tools: Tools, seconds: float, pct: int, index: int,
+                       hook: str) -> LossRun:
+    tag = f"libwebrtc-loss{pct}-{index}"
+    out, err = tools.logs / f"{tag}.out", tools.logs / f"{tag}.err"
+    ns.set_loss(pct, hook)
+    proc = ns.popen(["node", str(REFERENCE_TEST), "--bench", f"{seconds:g}", "--screencast",
+                     "--kbps", str(reference_kbps(tools))], out, err)
+    if not wait_for(lambda: proc.poll() is not None, BROWSER_CONNECT_TIMEOUT_S + seconds + 30,
+                    0.1):
+        proc.kill()
+        proc.wait()
+    counters = ns.loss_counters()
+    page = last_json_line(out)
+    drawn = (page or {}).get("screencast") or {}
+    if proc.returncode != 0 or not page or not page.get("frames") or not drawn.get("framesDecoded"):
+        error = (err.read_text(errors="replace")[-1500:] if err.exists() else "") or "no output"
+        log(f"  libwebrtc loss {pct} % run {index} FAILED (exit {proc.returncode}): {error}")
+        run = LossRun("libwebrtc", pct, False, error=error, page=page)
+        fill_loss_counters(run, counters)
+        return run
+    return fill_loss_run(LossRun("libwebrtc", pct, True, page=page), page, counters)
+
+
+def summarise_loss(runs: list[LossRun]) -> dict:
+    ok = [r for r in runs if r.ok]
+    summary = {"runs_ok": len(ok), "runs": len(runs),
+               "frame_sizes": sorted({f"{r.width}x{r.height}" for r in ok if r.width})}
+    for fig in LOSS_FIGURES:
+        values = [getattr(r, fig.key) for r in ok]
+        m = median(values)
+        summary[fig.key] = round(m, 2) if isinstance(m, float) else m
+        summary[fig.key + "_spread"] = spread(values)
+    return summary
+
+
+def loss_targets(pct: int, summary: dict) -> Optional[dict]:
+    """For each of the issue's targets at this level: the bound, ours' median and whether met."""
+    bounds = LOSS_TARGETS.get(pct)
+    if not bounds:
+        return None
+    better = {f.key: f.better for f in LOSS_FIGURES}
+    out = {}
+    for key, bound in bounds.items():
+        v = summary.get(key)
+        met = None if v is None else (v >= bound if better[key] == "higher" else v <= bound)
+        out[key] = {"target": bound, "value": v, "met": met,
+                    "op": ">=" if better[key] == "higher" else "<="}
+    return out
+
+
+def run_loss(ns: Namespace, tools: Tools, prof: Profile) -> dict:
+    """At 720p30, per UDP loss level: `loss_repeats` runs of ours (one server per level), then as
+    many of the libwebrtc reference, all in this namespace (with its default route and guard)."""
+    ns.add_default_route()
+    section = {"resolution": res_name(LOSS_RES), "fps": FPS, "repeats": prof.loss_repeats,
+               "browser_seconds": prof.loss_seconds, "hook": prof.loss_hook,
+               "designs": prof.loss_designs,
+               "server_env": tools.server_env,
+               "reference_kbps": reference_kbps(tools), "targets": LOSS_TARGETS, "levels": []}
+    for pct in prof.loss_levels:
+        level = {"loss_pct": pct}
+        if "ours" in prof.loss_designs:
+            level["ours"] = run_ours_loss(ns, tools, prof, pct)
+        if "libwebrtc" in prof.loss_designs:
+            log(f"loss {pct} %: libwebrtc reference, {prof.loss_repeats} run(s)")
+            runs = []
+            try:
+                for i in range(prof.loss_repeats):
+                    runs.append(reference_loss_run(ns, tools, prof.loss_seconds, pct, i,
+                                                   prof.loss_hook))
+                    log_loss_run(runs[-1], i)
+            finally:
+                ns.set_loss(0)
+            level["libwebrtc"] = {"runs": runs, "summary": summarise_loss(runs)}
+        section["levels"].append(level)
+    section["guard_dropped"] = ns.guard_counters()
+    log(f"loss runs done; the guard dropped {section['guard_dropped']} packet(s) not addressed "
+        "inside the namespace")
+    return section
+
+
+def run_ours_loss(ns: Namespace, tools: Tools, prof: Profile, pct: int) -> dict:
+    log(f"loss {pct} %: ours (720p30), {prof.loss_repeats} run(s) of {prof.loss_seconds:g} s")
+    runs: list[LossRun] = []
+    server = Server(ns, tools, "ours", LOSS_RES)
+    try:
+        with ProcSampler(server.pid) as sampler:
+            for i in range(prof.loss_repeats):
+                runs.append(ours_loss_run(server, sampler, prof.loss_seconds, pct, i,
+                                          prof.loss_hook))
+                log_loss_run(runs[-1], i)
+    finally:
+        exit_code = server.stop()
+        ns.set_loss(0)
+    summary = summarise_loss(runs)
+    return {"runs": runs, "summary": summary, "server_exit_code": exit_code,
+            "targets": loss_targets(pct, summary)}
+
+
+def loss_figures(section: dict) -> dict[str, dict]:
+    """'lossN.DESIGN.NAME' -> {value, unit, better}, plus 'lossN.ratio.NAME' (ours/libwebrtc)."""
+    flat = {}
+    for level in section.get("levels", []):
+        pct = level["loss_pct"]
+        for design in LOSS_DESIGNS:
+            if design not in level:
+                continue
+            summary = level[design].get("summary") or {}
+            for fig in LOSS_FIGURES:
+                if design == "libwebrtc" and fig.key == "server_cpu_pct":
+                    continue
+                flat[f"loss{pct}.{design}.{fig.key}"] = {"value": summary.get(fig.key),
+                                                         "unit": fig.unit, "better": fig.better}
+        ours = (level.get("ours") or {}).get("summary") or {}
+        ref = (level.get("libwebrtc") or {}).get("summary") or {}
+        if not ours or not ref:
+            continue
+        for fig in LOSS_FIGURES[:4]:
+            r = ratio(ours.get(fig.key), ref.get(fig.key))
+            flat[f"loss{pct}.ratio.{fig.key}"] = {"value": round(r, 3) if r is not None else None,
+                                                  "unit": "ours/libwebrtc", "better": None}
+    return flat
+
+
+def loss_breakage(section: dict) -> list[str]:
+    problems = []
+    for level in section.get("levels", []):
+        pct = level["loss_pct"]
+        ours = level.get("ours") or {}
+        if ours.get("server_exit_code") not in (0, None):
+            problems.append(f"loss {pct} %: server exit code {ours['server_exit_code']} after "
+                            "SIGTERM")
+        for design in LOSS_DESIGNS:
+            if design in level and not (level[design].get("summary") or {}).get("runs_ok"):
+                problems.append(f"loss {pct} %: {design}: the browser presented no frame")
+    return problems
+
+
 # -------------------------------------------------------------- figures/JSON
 
 
@@ -953,6 +1336,52 @@ def print_soak(soak: SoakResult) -> None:
           f"flat +-5 MB: {'yes' if soak.flat_5mb else 'NO'}")
 
 
+def print_loss_table(section: dict) -> None:
+    figs = [f for f in LOSS_FIGURES if f.key in
+            ("presented_fps", "longest_freeze_ms", "latency_p95_ms", "nacks_per_s", "plis_per_s",
+             "bitrate_kbps", "measured_loss_pct")]
+    print(f"\n== UDP loss, {section['resolution']} @ {section['fps']} fps: ours and the libwebrtc "
+          f"reference (median of {section['repeats']} run(s) of {section['browser_seconds']:g} s;"
+          f" [min..max]) ==")
+    print(f"loss rule on the nftables {section.get('hook')} hook, both ways"
+          + (f"; server env: {' '.join(section['server_env'])}" if section.get("server_env") else ""))
+    head = (f"{'UDP loss':<9} {'design':<10}" + "".join(f" {f.label:>19}" for f in figs)
+            + "  frame size at end")
+    print(head)
+    for level in section["levels"]:
+        for i, design in enumerate(d for d in LOSS_DESIGNS if d in level):
+            summary = level[design].get("summary") or {}
+            first = f"{level['loss_pct']} %" if i == 0 else ""
+            ok = f" ({summary.get('runs_ok', 0)}/{summary.get('runs', 0)} ok)" \
+                if summary.get("runs_ok") != summary.get("runs") else ""
+            cells = "".join(f" {fmt_spread(summary.get(f.key), summary.get(f.key + '_spread')):>19}"
+                            for f in figs)
+            sizes = ",".join(summary.get("frame_sizes") or []) or "-"
+            print(f"{first:<9} {design:<10}{cells}  {sizes}{ok}")
+    print("(UDP dropped %: packets the loss rule dropped / every UDP packet sent in the namespace, "
+          "both ways)")
+    rows = [(level["loss_pct"], (level.get("ours") or {}).get("targets"))
+            for level in section["levels"]]
+    if not any(t for _, t in rows):
+        return
+    labels = {f.key: f.label for f in LOSS_FIGURES}
+    keys = ("presented_fps", "longest_freeze_ms", "latency_p95_ms")
+    print("\ntargets (issue 10), ours' medians:")
+    print(f"{'UDP loss':<9}" + "".join(f" {labels[k]:>26}" for k in keys) + "  all met")
+    for pct, targets in rows:
+        if not targets:
+            print(f"{str(pct) + ' %':<9}  (no target at this level)")
+            continue
+        cells = []
+        for k in keys:
+            t = targets[k]
+            verdict = "-" if t["met"] is None else ("yes" if t["met"] else "NO")
+            cells.append(f"{fmt(t['value'])} {t['op']} {t['target']:g}: {verdict}")
+        all_met = all(targets[k]["met"] for k in keys)
+        print(f"{str(pct) + ' %':<9}" + "".join(f" {c:>26}" for c in cells) +
+              f"  {'yes' if all_met else 'NO'}")
+
+
 def print_machine(machine: dict) -> None:
     print(f"machine: {machine['nproc']} cores ({machine['cpu_model']}), kernel {machine['kernel']}")
     print(f"load average before: {machine['loadavg_before']}  after: "
@@ -1000,6 +1429,33 @@ def write_json(path: Path, doc: dict) -> None:
     tmp.replace(path)
 
 
+def write_charts(json_path: Path) -> list[Path]:
+    """PNG charts next to the JSON (bench/charts.py, matplotlib imported only here). Without
+    matplotlib in this interpreter, Debian's /usr/bin/python3 draws them if it has it (e.g. when
+    python3 on PATH is another installation); otherwise one line and no charts. Never fails
+    the run."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    try:
+        import charts
+        return charts.write_charts(json_path)
+    except ImportError:
+        pass
+    except Exception as e:   # a chart must not break the benchmark
+        log(f"charts failed: {e!r}")
+        return []
+    system_python = Path("/usr/bin/python3")
+    if system_python.exists() and Path(sys.executable).resolve() != system_python.resolve():
+        r = subprocess.run([str(system_python), str(Path(__file__).resolve().parent / "charts.py"),
+                            str(json_path)], capture_output=True, text=True)
+        if r.returncode == 0:
+            return [Path(line) for line in r.stdout.splitlines() if line.strip()]
+        if r.returncode != 3:
+            log(f"charts failed: {r.stderr.strip()[-500:]}")
+            return []
+    log("charts skipped: no matplotlib (apt-get install python3-matplotlib)")
+    return []
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true",
@@ -1014,6 +1470,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help="viewer scaling at 1280x720 only (saves ~3.5 min)")
     p.add_argument("--soak", type=float, metavar="MINUTES",
                    help="only run the RSS soak: 10 no-decode viewers at 720p for MINUTES")
+    p.add_argument("--loss", type=parse_loss_levels, metavar="N[,N...]",
+                   help="only the loss runs: at 720p30, ours and the libwebrtc reference through "
+                        "N %% UDP loss, --repeats runs of --browser-seconds each")
+    p.add_argument("--loss-hook", choices=LOSS_HOOKS, default="input",
+                   help="nftables hook of the loss rule: input (default; the sender cannot tell) "
+                        "or output (as tests/browser/run_page_test.sh; Chromium resends what "
+                        "was refused)")
+    p.add_argument("--server-env", type=parse_server_env, action="append", default=[],
+                   metavar="VAR=VALUE",
+                   help="extra setting in every server's environment (repeatable), "
+                        "e.g. CS_FEC_PERCENT=20")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON output file")
     p.add_argument("--build", type=Path, default=REPO / "build", help="build directory")
     p.add_argument("--server", type=Path, help="server binary (default BUILD/cube-streamer)")
@@ -1054,7 +1521,7 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGTERM, interrupt)
     logs = Path(tempfile.mkdtemp(prefix="cs-bench-"))
     tools = Tools(args.server or args.build / "cube-streamer",
-                  args.build / "tests" / "client" / "cs-test-viewer", logs)
+                  args.build / "tests" / "client" / "cs-test-viewer", logs, args.server_env)
     check_prerequisites(tools)
     # Builds the GStreamer plugin registry now, so that its first-use scan is not timed.
     subprocess.run(["gst-inspect-1.0"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -1064,6 +1531,7 @@ def main(argv: list[str]) -> int:
     doc = {"schema": SCHEMA, "tool": "bench/run_bench.py", "profile": prof,
            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
            "git_commit": git_commit(), "server_binary": str(tools.server), "fps": FPS,
+           "server_env": tools.server_env,
            "machine": machine}
     problems: list[str] = []
     try:
@@ -1072,10 +1540,15 @@ def main(argv: list[str]) -> int:
             if args.soak:
                 doc["soak"] = run_soak(ns, tools, args.soak)
             else:
-                results = run_all(ns, tools, prof)
-                doc["results"] = results
-                doc["figures"] = flat_figures(results)
-                problems = breakage(results)
+                if prof.resolutions:
+                    results = run_all(ns, tools, prof)
+                    doc["results"] = results
+                    doc["figures"] = flat_figures(results)
+                    problems = breakage(results)
+                if prof.loss_levels:
+                    doc["loss"] = run_loss(ns, tools, prof)
+                    doc.setdefault("figures", {}).update(loss_figures(doc["loss"]))
+                    problems += loss_breakage(doc["loss"])
     except BrokenRun as e:
         problems.append(str(e))
     except KeyboardInterrupt:
@@ -1089,9 +1562,13 @@ def main(argv: list[str]) -> int:
     if "results" in doc:
         print_main_table(doc["results"], prof.repeats)
         print_scaling_table(doc["results"])
+    if "loss" in doc:
+        print_loss_table(to_jsonable(doc["loss"]))
     if "soak" in doc:
         print_soak(doc["soak"])
     print(f"\nJSON: {args.out}  ({doc['duration_s']} s)")
+    for chart in write_charts(args.out):
+        print(f"chart: {chart}")
     return report_problems(problems, args, logs)
 
 
