@@ -178,6 +178,8 @@ const std::vector<Row>& rows() {
        set_int<1, 1000, &Config::max_viewers>},
       {{"CS_NACK", "1", "retransmit lost packets a viewer asks for (NACK/RTX): 1 or 0"},
        set_flag<&Config::nack>},
+      {{"CS_RTX_COPIES", "2", "copies of each retransmission (1 or 2)"},
+       set_int<1, 2, &Config::rtx_copies>},
       {{"CS_FEC_PERCENT", "0", "forward error correction (ULPFEC) overhead in %; 0 = off"},
        set_int<0, 100, &Config::fec_percent>},
       {{"CS_KEYFRAME_INTERVAL", "0", "frames between periodic keyframes; 0 = one a second"},

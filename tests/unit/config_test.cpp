@@ -44,6 +44,7 @@ const Case kCases[] = {
     {"CS_TURN_PASS", "secret", "x y", "password"},
     {"CS_NACK", "0", "on", "0 or 1"},
     {"CS_FEC_PERCENT", "20", "101", "0 to 100"},
+    {"CS_RTX_COPIES", "1", "3", "1 to 2"},
     {"CS_KEYFRAME_INTERVAL", "60", "-1", "0 to 3600"},
 };
 }  // namespace

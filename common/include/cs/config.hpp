@@ -30,6 +30,7 @@ struct Config {
   bool timecode = true;
   int max_viewers = 32;
   bool nack = true;        // answer NACKs with retransmissions (RTX)
+  int rtx_copies = 2;      // copies of each retransmission
   int fec_percent = 0;     // ULPFEC redundancy; 0 = off
   int keyframe_interval_frames = 0;  // 0: one a second (CS_FPS)
   log::Level log_level = log::Level::info;

@@ -24,6 +24,8 @@ struct RecoverySettings {
   // Sent packets kept for retransmission. rtprtxsend's default, 100 packets,
   // is ~0.3 s at 2.5 Mbit/s and less than one 720p keyframe.
   unsigned rtx_history_ms = 1000;
+  // Copies of each retransmission (1 or 2): see duplicate_retransmission().
+  unsigned rtx_copies = 2;
   // ULPFEC over RED, when the offer has both; 0 = off.
   unsigned fec_percent = 0;
 };
