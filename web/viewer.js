@@ -17,9 +17,24 @@
   const MAX_PLAUSIBLE_LATENCY_MS = 60000;
   // A frame-number jump beyond this is a server restart, not loss.
   const MAX_PLAUSIBLE_GAP = 1000;
+  // Overlay graph: the last GRAPH_WINDOW_MS of presented frames, kept in a
+  // fixed ring (GRAPH_CAPACITY covers the window up to 200 fps; at a higher
+  // rate it just spans less time) and redrawn every GRAPH_REDRAW_MS.
+  const GRAPH_WINDOW_MS = 10000;
+  const GRAPH_CAPACITY = 2048;
+  const GRAPH_REDRAW_MS = 250;
+  const GRAPH_MIN_SCALE_MS = 50;
+  // The latency line is broken across a stretch this long without a frame.
+  const GRAPH_LINE_BREAK_MS = 250;
+  // A wait for the next frame longer than this is drawn as it grows.
+  const GRAPH_OPEN_GAP_MS = 150;
+  const GRAPH_HEADER_CSS_PX = 13;
+  const GRAPH_LATENCY_COLOR = '#5fd0f5';
+  const GRAPH_GAP_COLOR = '#f2b44a';
 
   const video = document.getElementById('video');
-  const overlay = document.getElementById('overlay');
+  const overlayText = document.getElementById('overlay-text');
+  const graph = document.getElementById('overlay-graph');
 
   const stats = {
     state: 'new',
@@ -265,10 +280,16 @@
     stats.height = video.videoHeight;
 
     const presentedMs = performance.timeOrigin + metadata.expectedDisplayTime;
+    const latencyMs = measureFrame(metadata, presentedMs);
+    recordGraphFrame(presentedMs, latencyMs);
+  }
+
+  // Returns the frame's glass-to-glass latency, or null without a timecode.
+  function measureFrame(metadata, presentedMs) {
     const tc = decodeTimecode();
-    if (!tc) return;
+    if (!tc) return null;
     const latencyMs = diffMod32(presentedMs % TWO_32, tc.renderMs);
-    if (Math.abs(latencyMs) > MAX_PLAUSIBLE_LATENCY_MS) return;
+    if (Math.abs(latencyMs) > MAX_PLAUSIBLE_LATENCY_MS) return null;
 
     countLostFrames(tc.frame, metadata.presentedFrames);
     stats.lastFrameNumber = tc.frame;
@@ -280,6 +301,7 @@
     const toCompositorMs = diffMod32(submittedMs % TWO_32, tc.renderMs);
     stats.toCompositorMs = toCompositorMs;
     logFrame({ frame: tc.frame, renderMs: tc.renderMs, presentedMs, latencyMs, toCompositorMs });
+    return latencyMs;
   }
 
   // A gap in frame numbers is loss only where the compositor did not present
@@ -392,7 +414,193 @@
     ];
     const lastError = stats.errors[stats.errors.length - 1];
     if (lastError) lines.push(`error: ${lastError}`);
-    overlay.textContent = lines.join('\n');
+    overlayText.textContent = lines.join('\n');
+  }
+
+  // ------------------------------------------------------------------- graph
+
+  // Ring of the last GRAPH_CAPACITY presented frames: when, latency (NaN
+  // without a timecode) and time since the previous presented frame (NaN for
+  // the first one; what page_test's longestFreezeMs takes the longest of).
+  // A reconnect's wait counts as a gap: the picture froze for that long.
+  const ring = {
+    at: new Float64Array(GRAPH_CAPACITY),
+    latencyMs: new Float32Array(GRAPH_CAPACITY),
+    gapMs: new Float32Array(GRAPH_CAPACITY),
+    next: 0,
+    size: 0,
+  };
+  let graphPrevAt = null;
+  const graphCtx = graph.getContext('2d');
+  const graphFont = getComputedStyle(graph).fontFamily;
+  // Per device-pixel column of the plot; reallocated when the width changes.
+  let graphCols = { gap: new Float32Array(0), latency: new Float32Array(0) };
+  window.csGraph = { capacity: GRAPH_CAPACITY, windowMs: GRAPH_WINDOW_MS, draws: 0, lastDrawMs: 0 };
+  Object.defineProperty(window.csGraph, 'size', { get: () => ring.size, enumerable: true });
+
+  function recordGraphFrame(at, latencyMs) {
+    const i = ring.next;
+    ring.at[i] = at;
+    ring.latencyMs[i] = latencyMs === null ? NaN : latencyMs;
+    ring.gapMs[i] = graphPrevAt === null ? NaN : at - graphPrevAt;
+    graphPrevAt = at;
+    ring.next = (i + 1) % GRAPH_CAPACITY;
+    ring.size = Math.min(ring.size + 1, GRAPH_CAPACITY);
+  }
+
+  // The smallest of 1, 1.5, 2, 3, 4, 5, 6, 8 × 10^n at or above x.
+  function niceCeil(x) {
+    const p = 10 ** Math.floor(Math.log10(x));
+    for (const m of [1, 1.5, 2, 3, 4, 5, 6, 8]) if (m * p >= x) return m * p;
+    return 10 * p;
+  }
+
+  function fmtAxis(ms) {
+    return ms < 1000 ? `${ms}` : `${ms / 1000} s`;
+  }
+
+  function drawGraph() {
+    const cssW = graph.clientWidth;
+    const cssH = graph.clientHeight;
+    // Nothing to do while hidden (a background tab, or #overlay display:none).
+    if (cssW === 0 || cssH === 0 || document.hidden) return;
+    const t0 = performance.now();
+    const dpr = window.devicePixelRatio || 1;
+    const w = Math.round(cssW * dpr);
+    const h = Math.round(cssH * dpr);
+    if (graph.width !== w || graph.height !== h) {
+      graph.width = w;
+      graph.height = h;
+    }
+    const ctx = graphCtx;
+    ctx.clearRect(0, 0, w, h);
+    const px = (css) => Math.round(css * dpr);
+    const lineW = Math.max(1, px(1));
+    const smallFont = `${9 * dpr}px ${graphFont}`;
+    const font = `${10 * dpr}px ${graphFont}`;
+    // Plot area: below the header, left of the axis labels.
+    ctx.font = smallFont;
+    const plotW = w - Math.ceil(ctx.measureText('1.5 s').width) - px(4);
+    const top = px(GRAPH_HEADER_CSS_PX + 4);
+    const bottom = h - lineW;
+    if (plotW < px(20) || bottom - top < px(10)) return; // squeezed too small to read
+
+    if (graphCols.gap.length !== plotW) {
+      graphCols = { gap: new Float32Array(plotW), latency: new Float32Array(plotW) };
+    }
+    const { gap, latency } = graphCols;
+    gap.fill(NaN);
+    latency.fill(NaN);
+
+    // Bucket the window's frames into columns, keeping each column's maximum.
+    // A gap covers the columns of its interval, so a freeze is as wide as it
+    // lasted and as tall.
+    const now = performance.timeOrigin + t0;
+    const start = now - GRAPH_WINDOW_MS;
+    const msPerCol = GRAPH_WINDOW_MS / plotW;
+    const colOf = (at) => Math.min(plotW - 1, Math.max(0, Math.floor((at - start) / msPerCol)));
+    let maxGap = null;
+    let maxLatency = null;
+    for (let k = 0; k < ring.size; k++) {
+      const i = (ring.next - ring.size + k + GRAPH_CAPACITY) % GRAPH_CAPACITY;
+      const at = ring.at[i];
+      if (at < start) continue;
+      const c = colOf(at);
+      const g = ring.gapMs[i];
+      const l = ring.latencyMs[i];
+      if (g >= 0) {
+        for (let j = colOf(at - g); j <= c; j++) if (!(gap[j] >= g)) gap[j] = g;
+        if (maxGap === null || g > maxGap) maxGap = g;
+      }
+      if (!Number.isNaN(l)) {
+        if (!(latency[c] >= l)) latency[c] = l;
+        if (maxLatency === null || l > maxLatency) maxLatency = l;
+      }
+    }
+    // A freeze in progress: the wait so far, from the last frame to now.
+    const openGap = graphPrevAt === null ? 0 : now - graphPrevAt;
+    const drawOpenGap = openGap > GRAPH_OPEN_GAP_MS;
+    if (drawOpenGap) maxGap = Math.max(maxGap ?? 0, openGap);
+    const scaleMs = niceCeil(Math.max(GRAPH_MIN_SCALE_MS, maxGap ?? 0, maxLatency ?? 0));
+    const yOf = (ms) => bottom - (Math.min(Math.max(ms, 0), scaleMs) / scaleMs) * (bottom - top);
+
+    // Grid and axis: the top of the scale, its middle, zero.
+    ctx.textAlign = 'right';
+    ctx.textBaseline = 'middle';
+    for (const ms of [scaleMs, scaleMs / 2, 0]) {
+      const y = ms === 0 ? bottom : Math.round(yOf(ms));
+      ctx.fillStyle = ms === 0 ? 'rgba(255, 255, 255, 0.35)' : 'rgba(255, 255, 255, 0.16)';
+      ctx.fillRect(0, y, plotW, lineW);
+      ctx.fillStyle = 'rgba(232, 232, 232, 0.6)';
+      ctx.fillText(fmtAxis(ms), w, ms === 0 ? y - px(2) : y);
+    }
+
+    // Frame gaps as a translucent area with a solid top edge.
+    ctx.fillStyle = GRAPH_GAP_COLOR;
+    for (let c = 0; c < plotW; c++) {
+      if (Number.isNaN(gap[c])) continue;
+      const y = Math.round(yOf(gap[c]));
+      ctx.globalAlpha = 0.3;
+      ctx.fillRect(c, y, 1, bottom - y);
+      ctx.globalAlpha = 0.9;
+      ctx.fillRect(c, y, 1, lineW);
+    }
+    if (drawOpenGap) {
+      // Fainter: it is still growing.
+      const from = colOf(graphPrevAt);
+      const y = Math.round(yOf(openGap));
+      ctx.globalAlpha = 0.15;
+      ctx.fillRect(from, y, plotW - from, bottom - y);
+      ctx.globalAlpha = 0.6;
+      ctx.fillRect(from, y, plotW - from, lineW);
+    }
+    ctx.globalAlpha = 1;
+
+    // Latency as a line, broken across freezes, with a dark edge so that it
+    // stands out from the gaps.
+    ctx.beginPath();
+    let prevC = null;
+    for (let c = 0; c < plotW; c++) {
+      if (Number.isNaN(latency[c])) continue;
+      const x = c + 0.5;
+      const y = yOf(latency[c]);
+      if (prevC !== null && (c - prevC) * msPerCol <= GRAPH_LINE_BREAK_MS) ctx.lineTo(x, y);
+      else ctx.moveTo(x, y);
+      prevC = c;
+    }
+    ctx.lineJoin = 'round';
+    ctx.lineCap = 'round';
+    ctx.strokeStyle = 'rgba(0, 0, 0, 0.6)';
+    ctx.lineWidth = 3.5 * dpr;
+    ctx.stroke();
+    ctx.strokeStyle = GRAPH_LATENCY_COLOR;
+    ctx.lineWidth = 1.5 * dpr;
+    ctx.stroke();
+
+    // Header: the legend with the window's maxima, and the window.
+    ctx.font = font;
+    ctx.textAlign = 'left';
+    ctx.textBaseline = 'alphabetic';
+    const baseline = px(10);
+    let x = 0;
+    const put = (text, color) => {
+      ctx.fillStyle = color;
+      ctx.fillText(text, x, baseline);
+      x += ctx.measureText(text).width;
+    };
+    put('latency ', GRAPH_LATENCY_COLOR);
+    put(maxLatency === null ? '–' : `≤${Math.round(maxLatency)}`, '#e8e8e8');
+    put('  gap ', GRAPH_GAP_COLOR);
+    put(maxGap === null ? '–' : `≤${Math.round(maxGap)} ms`, '#e8e8e8');
+    const span = `last ${GRAPH_WINDOW_MS / 1000} s`;
+    if (x + ctx.measureText(`  ${span}`).width <= w) {
+      ctx.fillStyle = 'rgba(232, 232, 232, 0.6)';
+      ctx.textAlign = 'right';
+      ctx.fillText(span, w, baseline);
+    }
+
+    window.csGraph.draws += 1;
+    window.csGraph.lastDrawMs = round1(performance.now() - t0);
   }
 
   // -------------------------------------------------------------------- start
@@ -403,5 +611,6 @@
     reportError('requestVideoFrameCallback unsupported: no latency');
   }
   setInterval(() => updateStats(), STATS_INTERVAL_MS);
+  setInterval(drawGraph, GRAPH_REDRAW_MS);
   connect();
 })();
