@@ -209,7 +209,8 @@ int run(const Config& config, Design design) {
     g_main_loop_quit(loop);
   });
   render::RenderLoop renderer(
-      {{config.width, config.height, config.timecode, media.format}, config.fps}, *media.target);
+      {{config.width, config.height, config.timecode, media.format}, config.fps}, *media.target,
+      [&fatal](const std::string& why) { fatal.push("renderer: " + why); });
   if (auto error = renderer.wait_ready(); !error.empty()) {
     log::error("renderer: ", error);
     return kExitFailure;

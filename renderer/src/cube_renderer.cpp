@@ -110,14 +110,48 @@ std::size_t frame_bytes(const RenderSettings& s) {
   return s.format == PixelFormat::rgba ? pixels * 4 : pixels * 3 / 2;
 }
 
-std::string CubeRenderer::take_gl_error() {
-  const GLenum e = glGetError();
-  if (e == GL_NO_ERROR) return {};
-  while (glGetError() != GL_NO_ERROR) {
+namespace {
+std::string gl_error_text(GLenum e) {
+  const char* name = nullptr;
+  switch (e) {
+    case GL_INVALID_ENUM:
+      name = "GL_INVALID_ENUM";
+      break;
+    case GL_INVALID_VALUE:
+      name = "GL_INVALID_VALUE";
+      break;
+    case GL_INVALID_OPERATION:
+      name = "GL_INVALID_OPERATION";
+      break;
+    case GL_OUT_OF_MEMORY:
+      name = "GL_OUT_OF_MEMORY";
+      break;
+    case GL_INVALID_FRAMEBUFFER_OPERATION:
+      name = "GL_INVALID_FRAMEBUFFER_OPERATION";
+      break;
+    case 0x0507:  // GL_CONTEXT_LOST (GLES 3.2, KHR_robustness)
+      name = "GL_CONTEXT_LOST";
+      break;
+    default:
+      break;
   }
   char hex[16];
   std::snprintf(hex, sizeof hex, "0x%04x", e);
-  return std::string("GL error ") + hex;
+  return name ? std::string(name) + " (" + hex + ")" : std::string("GL error ") + hex;
+}
+}  // namespace
+
+std::string CubeRenderer::take_gl_error() {
+  const GLenum e = glGetError();
+  if (e == GL_NO_ERROR) return {};
+  // A lost context reports GL_CONTEXT_LOST for every call: stop after a few.
+  for (int i = 0; i < 8 && glGetError() != GL_NO_ERROR; ++i) {
+  }
+  return gl_error_text(e);
+}
+
+std::string CubeRenderer::failure() const {
+  return failed_with_ == GL_NO_ERROR ? std::string() : gl_error_text(failed_with_);
 }
 
 CubeRenderer::Result CubeRenderer::create(const RenderSettings& settings) {
@@ -261,7 +295,7 @@ bool CubeRenderer::draw(double scene_seconds, timecode::Stamp stamp) {
   glBindVertexArray(0);
   glUseProgram(0);
   stamp_ = stamp;
-  return take_gl_error().empty();
+  return gl_ok();
 }
 
 bool CubeRenderer::read_back(std::uint8_t* out) {
@@ -272,7 +306,7 @@ bool CubeRenderer::read_back(std::uint8_t* out) {
     glReadPixels(0, 0, chroma_.width, chroma_.height, chroma_.read_format, GL_UNSIGNED_BYTE,
                  out + static_cast<std::size_t>(main_.width) * main_.height);
   }
-  if (!take_gl_error().empty()) return false;
+  if (!gl_ok()) return false;
   if (settings_.timecode) write_timecode(out);
   return true;
 }

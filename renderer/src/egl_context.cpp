@@ -105,16 +105,59 @@ EglContext::Result EglContext::create() {
     if (!eglChooseConfig(display, attribs, &config, 1, &n) || n < 1)
       return fail("no GLES 3 EGL config");
   }
-  const EGLint context_attribs[] = {EGL_CONTEXT_MAJOR_VERSION, 3, EGL_CONTEXT_MINOR_VERSION, 0,
-                                    EGL_NONE};
-  EGLContext context = eglCreateContext(display, config, EGL_NO_CONTEXT, context_attribs);
+  EGLContext context = EGL_NO_CONTEXT;
+  if (has_extension(eglQueryString(display, EGL_EXTENSIONS), "EGL_EXT_create_context_robustness")) {
+    const EGLint robust_attribs[] = {EGL_CONTEXT_MAJOR_VERSION,
+                                     3,
+                                     EGL_CONTEXT_MINOR_VERSION,
+                                     0,
+                                     EGL_CONTEXT_OPENGL_RESET_NOTIFICATION_STRATEGY_EXT,
+                                     EGL_LOSE_CONTEXT_ON_RESET_EXT,
+                                     EGL_NONE};
+    context = eglCreateContext(display, config, EGL_NO_CONTEXT, robust_attribs);
+    // Not every driver that lists the extension grants the strategy: fall
+    // back to a plain context rather than fail.
+    if (context != EGL_NO_CONTEXT) description += ", robust";
+  }
+  if (context == EGL_NO_CONTEXT) {
+    const EGLint context_attribs[] = {EGL_CONTEXT_MAJOR_VERSION, 3, EGL_CONTEXT_MINOR_VERSION, 0,
+                                      EGL_NONE};
+    context = eglCreateContext(display, config, EGL_NO_CONTEXT, context_attribs);
+  }
   if (context == EGL_NO_CONTEXT) return fail("eglCreateContext(GLES 3.0) failed");
   if (!eglMakeCurrent(display, EGL_NO_SURFACE, EGL_NO_SURFACE, context)) {
     eglDestroyContext(display, context);
     return fail("eglMakeCurrent(surfaceless) failed");
   }
+  auto reset_status = proc<ResetStatusFn>("glGetGraphicsResetStatusKHR");
+  if (!reset_status) reset_status = proc<ResetStatusFn>("glGetGraphicsResetStatusEXT");
   description += ", EGL " + std::to_string(major) + "." + std::to_string(minor);
-  return {std::unique_ptr<EglContext>(new EglContext(display, context, description)), {}};
+  return {std::unique_ptr<EglContext>(new EglContext(display, context, description, reset_status)),
+          {}};
+}
+
+std::string EglContext::diagnose() const {
+  std::string out;
+  auto add = [&out](const std::string& what) { out += (out.empty() ? "" : ", ") + what; };
+  // Making it current again is how EGL reports a lost context.
+  if (!eglMakeCurrent(display_, EGL_NO_SURFACE, EGL_NO_SURFACE, context_))
+    add(egl_error_string(eglGetError()));
+  if (reset_status_) {
+    switch (reset_status_()) {
+      case 0:  // GL_NO_ERROR
+        break;
+      case 0x8253:
+        add("GPU reset (GL_GUILTY_CONTEXT_RESET)");
+        break;
+      case 0x8254:
+        add("GPU reset (GL_INNOCENT_CONTEXT_RESET)");
+        break;
+      default:
+        add("GPU reset (GL_UNKNOWN_CONTEXT_RESET)");
+        break;
+    }
+  }
+  return out;
 }
 
 EglContext::~EglContext() {

@@ -1,7 +1,10 @@
 #include "cs/render/render_loop.hpp"
 
+#include <algorithm>
 #include <ctime>
+#include <exception>
 
+#include "cs/faults.hpp"
 #include "cs/log.hpp"
 #include "cs/render/egl_context.hpp"
 #include "cs/render/jit_pages.hpp"
@@ -22,8 +25,18 @@ void sleep_until_ns(std::int64_t deadline) {
 }
 }  // namespace
 
-RenderLoop::RenderLoop(const RenderLoopSettings& settings, FrameTarget& target)
-    : settings_(settings), target_(target), thread_([this] { run(); }) {}
+RenderLoop::RenderLoop(const RenderLoopSettings& settings, FrameTarget& target,
+                       std::function<void(const std::string&)> on_fatal)
+    : settings_(settings),
+      on_fatal_(std::move(on_fatal)),
+      target_(target),
+      thread_([this] { run(); }) {}
+
+// GL names belong to the context: the renderer goes first.
+RenderLoop::Gpu::~Gpu() {
+  renderer.reset();
+  egl.reset();
+}
 
 RenderLoop::~RenderLoop() {
   {
@@ -55,21 +68,73 @@ void RenderLoop::pause() {
 }
 
 void RenderLoop::run() {
-  auto egl = EglContext::create();
-  CubeRenderer::Result renderer;
-  if (egl.context) renderer = CubeRenderer::create(settings_.render);
+  try {
+    run_guarded();
+  } catch (const std::exception& e) {
+    end_with(std::string("render thread ended by an exception: ") + e.what());
+  } catch (...) {
+    end_with("render thread ended by an unknown exception");
+  }
+}
+
+// Ends the thread's work for good: before wait_ready() returned, the error
+// goes to it; after, to the log and on_fatal.
+void RenderLoop::end_with(const std::string& why) {
+  bool was_ready = false;
   {
     std::lock_guard lock(mutex_);
-    if (!egl.context || !renderer.renderer) {
-      error_ = egl.context ? renderer.error : egl.error;
-      state_ = State::failed;
-    } else if (state_ == State::starting) {
-      state_ = State::paused;
-    }
+    was_ready = state_ != State::starting;
+    state_ = State::failed;
+    error_ = why;
   }
   changed_.notify_all();
-  if (!renderer.renderer) return;
-  log::info("renderer: ", egl.context->description(), ", ", settings_.render.width, "x",
+  if (!was_ready) return;
+  if (on_fatal_)
+    on_fatal_(why);  // which logs it
+  else
+    log::error("renderer: ", why);
+}
+
+std::string RenderLoop::build(Gpu& gpu) {
+  if (fail_next_build_) {
+    fail_next_build_ = false;
+    return "eglCreateContext(GLES 3.0) failed: EGL_BAD_ALLOC (0x3003) (injected: "
+           "CS_TEST_FAULTS=gl-rebuild-fail)";
+  }
+  auto egl = EglContext::create();
+  if (!egl.context) return egl.error;
+  gpu.egl = std::move(egl.context);
+  auto renderer = CubeRenderer::create(settings_.render);
+  if (!renderer.renderer) return renderer.error;
+  gpu.renderer = std::move(renderer.renderer);
+  frames_since_build_ = 0;
+  jit_pages_released_ = false;
+  return {};
+}
+
+// The next frame after `frame` at which an armed test fault fires, or -1:
+// the frame path then needs one comparison.
+std::int64_t RenderLoop::next_fault_frame(std::int64_t frame) {
+  std::int64_t next = -1;
+  for (const char* name : {"gl-context-lost", "gl-rebuild-fail"})
+    if (auto at = faults::armed(name); at && *at > frame && (next < 0 || *at < next)) next = *at;
+  return next;
+}
+
+void RenderLoop::run_guarded() {
+  next_fault_frame_ = next_fault_frame(-1);
+
+  Gpu gpu;
+  if (auto error = build(gpu); !error.empty()) {
+    end_with(error);
+    return;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    if (state_ == State::starting) state_ = State::paused;
+  }
+  changed_.notify_all();
+  log::info("renderer: ", gpu.egl->description(), ", ", settings_.render.width, "x",
             settings_.render.height, " ",
             settings_.render.format == PixelFormat::nv12 ? "NV12" : "RGBA", " read-back");
 
@@ -79,11 +144,34 @@ void RenderLoop::run() {
       changed_.wait(lock, [&] { return state_ != State::paused; });
       if (state_ != State::running) break;
     }
-    render_until_paused(*renderer.renderer);
+    if (!render_until_paused(gpu)) return;
   }
 }
 
-void RenderLoop::render_until_paused(CubeRenderer& renderer) {
+// Throws the context and everything made in it away and makes new ones.
+// False (after end_with) when that fails or GL keeps failing.
+bool RenderLoop::rebuild(Gpu& gpu, const std::string& why) {
+  const std::int64_t now = monotonic_ns();
+  if (rebuilds_ns_.front() != 0 && now - rebuilds_ns_.front() < kRebuildWindowNs) {
+    end_with("frames keep failing (" + std::to_string(kMaxRebuilds + 1) + " times in " +
+             std::to_string(kRebuildWindowNs / 1000000000) + " s), last: " + why);
+    return false;
+  }
+  std::rotate(rebuilds_ns_.begin(), rebuilds_ns_.begin() + 1, rebuilds_ns_.end());
+  rebuilds_ns_.back() = now;
+  log::warn("renderer: frame failed (", why, "): rebuilding the EGL context and GL resources");
+  gpu.renderer.reset();
+  gpu.egl.reset();
+  if (auto error = build(gpu); !error.empty()) {
+    end_with("cannot rebuild after a failed frame (" + why + "): " + error);
+    return false;
+  }
+  log::info("renderer: rebuilt in ", (monotonic_ns() - now) / 1000000, " ms, ",
+            gpu.egl->description());
+  return true;
+}
+
+bool RenderLoop::render_until_paused(Gpu& gpu) {
   const std::int64_t period = 1000000000 / settings_.fps;
   const std::int64_t start = monotonic_ns();
   std::int64_t deadline = start;
@@ -91,12 +179,32 @@ void RenderLoop::render_until_paused(CubeRenderer& renderer) {
   for (;;) {
     {
       std::lock_guard lock(mutex_);
-      if (state_ != State::running) return;
+      if (state_ != State::running) return true;
     }
-    if (!render_one(renderer, frame_number++, start)) {
-      log::error("renderer: frame failed: ", CubeRenderer::take_gl_error());
+    bool ok;
+    std::string why;
+    if (frames_started_++ == next_fault_frame_) {
+      // As if EGL had reported the context lost: this frame is not drawn.
+      const std::int64_t frame = frames_started_ - 1;
+      if (faults::armed("gl-rebuild-fail") == frame && faults::fire_once("gl-rebuild-fail", frame))
+        fail_next_build_ = true;
+      if (faults::armed("gl-context-lost") == frame) faults::fire_once("gl-context-lost", frame);
+      next_fault_frame_ = next_fault_frame(frame);
+      ok = false;
+      why = egl_error_string(EGL_CONTEXT_LOST) + " (injected: CS_TEST_FAULTS)";
+      ++frame_number;
+    } else {
+      ok = render_one(*gpu.renderer, frame_number++, start);
     }
-    if (frame_number == kWarmUpFrames && !jit_pages_released_) {
+    if (!ok) {
+      if (why.empty()) {
+        why = gpu.renderer->failure();
+        if (auto egl = gpu.egl->diagnose(); !egl.empty()) why += (why.empty() ? "" : ", ") + egl;
+        if (why.empty()) why = "no GL or EGL error reported";
+      }
+      if (!rebuild(gpu, why)) return false;
+    }
+    if (++frames_since_build_ == kWarmUpFrames && !jit_pages_released_) {
       // By now every shader variant this scene uses has been compiled.
       jit_pages_released_ = true;
       log::debug("renderer: advised ", release_jit_compiler_pages() >> 20,

@@ -38,12 +38,16 @@ class CubeRenderer {
   ~CubeRenderer();
 
   // Draws the scene at `scene_seconds`; `stamp` goes into its strip.
+  // False on a GL error (then failure() says which).
   bool draw(double scene_seconds, timecode::Stamp stamp);
   // Reads the frame drawn last into `out` (frame_bytes(settings) bytes),
-  // with the timecode strip of its stamp when settings().timecode.
+  // with the timecode strip of its stamp when settings().timecode. False on
+  // a GL error.
   bool read_back(std::uint8_t* out);
 
   const RenderSettings& settings() const { return settings_; }
+  // The GL error that failed the last draw() or read_back(), as text.
+  std::string failure() const;
   // The first GL error since the last call, as text, or empty.
   static std::string take_gl_error();
 
@@ -67,6 +71,11 @@ class CubeRenderer {
   void set_fixed_uniforms();
   void draw_pass(const Target& target);
   void write_timecode(std::uint8_t* frame) const;
+  // One glGetError a call: the frame path's only check.
+  bool gl_ok() {
+    failed_with_ = glGetError();
+    return failed_with_ == GL_NO_ERROR;
+  }
 
   RenderSettings settings_;
   GlProgram cube_program_;
@@ -75,6 +84,7 @@ class CubeRenderer {
   Target main_;                  // RGBA, or the Y plane
   Target chroma_;                // NV12's UV plane
   timecode::Stamp stamp_{0, 0};  // of the frame drawn last
+  GLenum failed_with_ = GL_NO_ERROR;
   GLint u_model_ = -1, u_view_projection_ = -1, u_light_ = -1, u_output_ = -1;
 };
 

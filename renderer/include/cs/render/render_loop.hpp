@@ -3,12 +3,27 @@
 // monotonic clock; runs only between resume() and pause(), and sleeps on a
 // condition variable otherwise (no CPU with no viewer).
 //
+// A frame that fails (a GL error, a lost EGL context) makes the thread throw
+// its EGL context and GL resources away and build new ones, with a log line;
+// frames then go on. When that fails, or the thread ends on its own for any
+// other reason (an exception), it calls `on_fatal` with the cause, for it to
+// log and act on (without one, it logs the cause itself).
+//
 // Thread rules: construct, resume(), pause() and the destructor from one
 // controlling thread (the GLib main loop); the FrameTarget is called on the
-// render thread and must be thread-safe on its side (appsrc push is).
+// render thread and must be thread-safe on its side (appsrc push is), and so
+// must `on_fatal` (called once, on the render thread, only after
+// wait_ready() succeeded).
+//
+// Test faults (cs/faults.hpp): gl-context-lost@N makes frame N (counted from
+// the first frame the thread renders) fail as a lost context would;
+// gl-rebuild-fail@N does the same and makes the rebuild fail too.
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -23,9 +38,12 @@ struct RenderLoopSettings {
   int fps = 30;
 };
 
+class EglContext;
+
 class RenderLoop {
  public:
-  RenderLoop(const RenderLoopSettings& settings, FrameTarget& target);
+  RenderLoop(const RenderLoopSettings& settings, FrameTarget& target,
+             std::function<void(const std::string& why)> on_fatal = {});
   ~RenderLoop();
   RenderLoop(const RenderLoop&) = delete;
   RenderLoop& operator=(const RenderLoop&) = delete;
@@ -41,14 +59,35 @@ class RenderLoop {
 
  private:
   enum class State { starting, paused, running, stopping, failed };
+  // The EGL context and what was made in it; render thread only.
+  struct Gpu {
+    std::unique_ptr<EglContext> egl;
+    std::unique_ptr<CubeRenderer> renderer;
+    ~Gpu();
+  };
   void run();
-  void render_until_paused(CubeRenderer& renderer);
+  void run_guarded();
+  std::string build(Gpu& gpu);
+  bool rebuild(Gpu& gpu, const std::string& why);
+  void end_with(const std::string& why);
+  bool render_until_paused(Gpu& gpu);
+  static std::int64_t next_fault_frame(std::int64_t frame);
   bool render_one(CubeRenderer& renderer, std::uint32_t frame_number, std::int64_t start_ns);
 
   static constexpr std::uint32_t kWarmUpFrames = 10;
+  // More rebuilds than this within kRebuildWindowNs: GL keeps failing, stop.
+  static constexpr std::size_t kMaxRebuilds = 3;
+  static constexpr std::int64_t kRebuildWindowNs = 10'000'000'000;
 
   RenderLoopSettings settings_;
-  bool jit_pages_released_ = false;  // render thread only
+  std::function<void(const std::string&)> on_fatal_;
+  // Render thread only.
+  bool jit_pages_released_ = false;
+  std::uint32_t frames_since_build_ = 0;
+  std::int64_t frames_started_ = 0;                       // every frame the thread began
+  std::int64_t next_fault_frame_ = -1;                    // frames_started_ of an armed fault
+  bool fail_next_build_ = false;                          // gl-rebuild-fail fired
+  std::array<std::int64_t, kMaxRebuilds> rebuilds_ns_{};  // when, oldest first
   FrameTarget& target_;
   StageTimes times_;
   std::mutex mutex_;
