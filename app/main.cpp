@@ -21,6 +21,7 @@
 #include "cs/signaling/server.hpp"
 #include "cs/streaming/baseline.hpp"
 #include "cs/streaming/encoder.hpp"
+#include "cs/streaming/encoder_supervisor.hpp"
 #include "cs/streaming/shared_media.hpp"
 #include "cs/streaming/video_pipeline.hpp"
 #include "cs/streaming/viewer_hub.hpp"
@@ -87,6 +88,7 @@ void dispatch(streaming::ViewerHub& hub, SocketOutbox& outbox, signaling::Inboun
 
 struct BusContext {
   streaming::ViewerHub* hub;
+  streaming::EncoderSupervisor* encoder;  // shared design only
   GMainLoop* loop;
   int* exit_code;
 };
@@ -99,7 +101,8 @@ gboolean on_bus_message(GstBus*, GstMessage* message, gpointer data) {
     gst_message_parse_error(message, &error, &debug);
     const std::string text = error ? error->message : "unknown error";
     log::debug("pipeline error detail: ", debug ? debug : "");
-    if (!ctx->hub->on_element_error(GST_MESSAGE_SRC(message), text)) {
+    if (!ctx->hub->on_element_error(GST_MESSAGE_SRC(message), text) &&
+        !(ctx->encoder && ctx->encoder->on_error(GST_MESSAGE_SRC(message), text))) {
       log::error("pipeline: ", GST_OBJECT_NAME(GST_MESSAGE_SRC(message)), ": ", text);
       *ctx->exit_code = kExitFailure;
       g_main_loop_quit(ctx->loop);
@@ -165,7 +168,9 @@ std::string make_media(Design design, const Config& config,
   media.times = &media.pipeline->times();
   media.target = media.pipeline.get();
   const streaming::RecoverySettings recovery{
-      .nack = config.nack, .fec_percent = static_cast<unsigned>(config.fec_percent)};
+      .nack = config.nack,
+      .rtx_copies = static_cast<unsigned>(config.rtx_copies),
+      .fec_percent = static_cast<unsigned>(config.fec_percent)};
   media.source = std::make_unique<streaming::SharedMediaSource>(*media.pipeline, ice, recovery);
   return {};
 }
@@ -232,7 +237,17 @@ int run(const Config& config, Design design) {
   });
   hub_for_errors = &hub;
 
-  BusContext bus_context{&hub, loop, &exit_code};
+  std::unique_ptr<streaming::EncoderSupervisor> encoder_supervisor;
+  if (media.pipeline) {
+    encoder_supervisor = std::make_unique<streaming::EncoderSupervisor>(
+        *media.pipeline,
+        streaming::EncoderFallback(streaming::encoder_candidates(EncoderChoice::auto_select)),
+        [&encoder_settings](const std::string& factory) {
+          return streaming::probe_encoder(factory, encoder_settings);
+        },
+        [&fatal](const std::string& why) { fatal.push(why); });
+  }
+  BusContext bus_context{&hub, encoder_supervisor.get(), loop, &exit_code};
   guint bus_watch = 0;
   streaming::GRef<GstBus> bus;
   if (media.pipeline) {

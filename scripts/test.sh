@@ -18,5 +18,5 @@ scripts/setup.sh --tests --build-dir build-asan -DCS_SANITIZE=ON
 export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 ctest --test-dir build-asan --output-on-failure -R '^(unit|renderer)$' || status=1
 CS_SERVER_BIN="$PWD/build-asan/cube-streamer" ctest --test-dir build --output-on-failure \
-  -R '^e2e_(one_viewer|three_viewers|stuck_viewer|churn|protocol_errors)$' || status=1
+  -R '^e2e_(one_viewer|three_viewers|stuck_viewer|churn|protocol_errors|branch_error|encoder_failure)$' || status=1
 exit $status
