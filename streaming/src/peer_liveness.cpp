@@ -11,14 +11,19 @@ std::int64_t now_ns() {
 
 constexpr const char* kWatched = "cs-peer-liveness-watched";
 
-using Stamp = std::shared_ptr<std::atomic<std::int64_t>>;
+using Stamp = std::shared_ptr<PeerLiveness::Stamps>;
 
 void delete_stamp(gpointer data) {
   delete static_cast<Stamp*>(data);
 }
 
 GstPadProbeReturn stamp_inbound(GstPad*, GstPadProbeInfo*, gpointer data) {
-  (*static_cast<Stamp*>(data))->store(now_ns(), std::memory_order_relaxed);
+  PeerLiveness::Stamps& stamps = **static_cast<Stamp*>(data);
+  const std::int64_t now = now_ns();
+  const std::int64_t gap = now - stamps.last_ns.exchange(now, std::memory_order_relaxed);
+  // One writer at a time per nicesrc; a lost race only loses a near-equal gap.
+  if (gap > stamps.longest_gap_ns.load(std::memory_order_relaxed))
+    stamps.longest_gap_ns.store(gap, std::memory_order_relaxed);
   return GST_PAD_PROBE_OK;
 }
 
@@ -44,16 +49,16 @@ void on_element_added(GstBin*, GstBin*, GstElement* element, gpointer stamp) {
 }  // namespace
 
 PeerLiveness::PeerLiveness(GstElement* webrtcbin)
-    : last_ns_(std::make_shared<std::atomic<std::int64_t>>(now_ns())), webrtcbin_(webrtcbin) {
+    : stamps_(std::make_shared<Stamps>(now_ns())), webrtcbin_(webrtcbin) {
   // webrtcbin makes its transports (and their nicesrc) when a description is
   // set, which may be before or after this point: watch both ways.
   handler_ = g_signal_connect_data(
-      webrtcbin_, "deep-element-added", G_CALLBACK(on_element_added), new Stamp(last_ns_),
+      webrtcbin_, "deep-element-added", G_CALLBACK(on_element_added), new Stamp(stamps_),
       [](gpointer data, GClosure*) { delete_stamp(data); }, GConnectFlags(0));
   GstIterator* it = gst_bin_iterate_recurse(GST_BIN(webrtcbin_));
   GValue item = G_VALUE_INIT;
   while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
-    watch(GST_ELEMENT(g_value_get_object(&item)), last_ns_);
+    watch(GST_ELEMENT(g_value_get_object(&item)), stamps_);
     g_value_reset(&item);
   }
   g_value_unset(&item);
@@ -65,7 +70,11 @@ PeerLiveness::~PeerLiveness() {
 }
 
 std::int64_t PeerLiveness::silent_ns() const {
-  return now_ns() - last_ns_->load(std::memory_order_relaxed);
+  return now_ns() - stamps_->last_ns.load(std::memory_order_relaxed);
+}
+
+std::int64_t PeerLiveness::longest_gap_ns() const {
+  return stamps_->longest_gap_ns.load(std::memory_order_relaxed);
 }
 
 }  // namespace cs::streaming

@@ -2,6 +2,7 @@
 
 #include <gst/webrtc/webrtc.h>
 
+#include <algorithm>
 #include <sstream>
 
 #include "cs/faults.hpp"
@@ -92,11 +93,14 @@ ViewerHub::~ViewerHub() {
 }
 
 void ViewerHub::remove_silent_viewers() {
-  const std::int64_t limit_ns = std::int64_t{settings_.peer_silence_timeout_s} * 1000000000;
+  const std::int64_t floor_ns = std::int64_t{settings_.peer_silence_timeout_s} * 1000000000;
   std::vector<std::pair<ViewerId, double>> silent;
-  for (const auto& [id, viewer] : viewers_)
-    if (viewer->liveness && viewer->liveness->silent_ns() > limit_ns)
+  for (const auto& [id, viewer] : viewers_) {
+    if (!viewer->liveness) continue;
+    const std::int64_t limit_ns = std::max(floor_ns, 2 * viewer->liveness->longest_gap_ns());
+    if (viewer->liveness->silent_ns() > limit_ns)
       silent.emplace_back(id, static_cast<double>(viewer->liveness->silent_ns()) / 1e9);
+  }
   for (const auto& [id, seconds] : silent) {
     std::ostringstream why;
     why.precision(1);

@@ -114,7 +114,19 @@ bool Peer::add_transceiver() {
   return true;
 }
 
+namespace {
+// Report every second, as browsers do, instead of rtpsession's 5 s minimum:
+// the server takes a long silence on the media transport for a vanished
+// viewer (the media_cut test), and a browser-like client tests that path.
+void report_like_a_browser(GstBin*, GstBin*, GstElement* element, gpointer) {
+  GstElementFactory* factory = gst_element_get_factory(element);
+  if (factory && g_strcmp0(GST_OBJECT_NAME(factory), "rtpsession") == 0)
+    g_object_set(element, "rtcp-min-interval", static_cast<guint64>(GST_SECOND), nullptr);
+}
+}  // namespace
+
 void Peer::connect_signals() {
+  g_signal_connect(webrtc_, "deep-element-added", G_CALLBACK(&report_like_a_browser), nullptr);
   g_signal_connect(webrtc_, "on-negotiation-needed", G_CALLBACK(&on_negotiation_needed), this);
   g_signal_connect(webrtc_, "on-ice-candidate", G_CALLBACK(&on_ice_candidate), this);
   g_signal_connect(webrtc_, "pad-added", G_CALLBACK(&on_pad_added), this);

@@ -24,9 +24,17 @@ class PeerLiveness {
   // Monotonic nanoseconds since the last inbound packet (since construction
   // while none has arrived).
   std::int64_t silent_ns() const;
+  // The longest silence between two inbound packets so far: how often this
+  // peer reports (Chromium every second, GStreamer every 5-8 s).
+  std::int64_t longest_gap_ns() const;
+
+  struct Stamps {
+    std::atomic<std::int64_t> last_ns;
+    std::atomic<std::int64_t> longest_gap_ns{0};
+  };
 
  private:
-  std::shared_ptr<std::atomic<std::int64_t>> last_ns_;
+  std::shared_ptr<Stamps> stamps_;
   GstElement* webrtcbin_;  // borrowed: the viewer's media outlives this
   gulong handler_ = 0;
 };

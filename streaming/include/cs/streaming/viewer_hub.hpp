@@ -34,9 +34,10 @@ struct HubSettings {
   int max_viewers = 32;
   int negotiation_timeout_s = 30;
   // A connected viewer that sends nothing over its media transport for this
-  // long is gone. Chromium reports (RTCP) every second, but a GStreamer
-  // receiver only every 5-8 s (measured: up to 7.1 s of silence), hence 9 s;
-  // frozen browsers are usually caught sooner by the WebSocket ping.
+  // long, or for twice the longest silence it has shown before if that is
+  // longer, is gone. Chromium reports (RTCP) every second, a GStreamer
+  // receiver only every 5-8 s (measured: up to 7.1 s of silence); a frozen
+  // viewer's WebSocket stops answering pings within 8 s as well.
   int peer_silence_timeout_s = 9;
 };
 
