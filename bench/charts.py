@@ -105,6 +105,16 @@ LOSS_PANELS = (("presented_fps", "presented fps", "higher"),
                ("latency_p95_ms", "glass-to-glass p95 (ms)", "lower"))
 
 
+def level_label(level: dict) -> str:
+    """'5 %', and a line per design whose runs did not all play (medians are over those that did)."""
+    lines = [f"{level['loss_pct']} %"]
+    for design in ("ours", "libwebrtc"):
+        s = (level.get(design) or {}).get("summary") or {}
+        if s.get("runs_ok", 0) < s.get("runs", 0):
+            lines.append(f"{design}:\n{s['runs_ok']}/{s['runs']} played")
+    return "\n".join(lines)
+
+
 def loss_chart(plt, doc: dict, path: Path) -> bool:
     section = doc.get("loss") or {}
     levels = section.get("levels") or []
@@ -143,9 +153,9 @@ def loss_chart(plt, doc: dict, path: Path) -> bool:
             top = max([top] + tv)
             ax.scatter(tx, tv, marker="_", s=900, color="red", lw=2, zorder=5,
                        label="issue's target for ours (fps: at least; freeze, latency: at most)")
-        ax.set_xticks(xs_all, [f"{p} %" for p in pcts])
+        ax.set_xticks(xs_all, [level_label(lv) for lv in levels], fontsize=8)
         ax.set_xlim(-0.6, len(pcts) - 0.4)
-        ax.set_xlabel("UDP loss, each way")
+        ax.set_xlabel("UDP loss, each way", labelpad=2)
         ax.set_title(label)
         if key == "presented_fps":
             ax.set_ylim(min(20.0, ax.get_ylim()[0]), 31.5)

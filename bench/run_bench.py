@@ -113,6 +113,13 @@ def parse_loss_levels(text: str) -> list[int]:
     return levels
 
 
+def parse_loss_designs(text: str) -> list[str]:
+    designs = [d.strip() for d in text.split(",") if d.strip()]
+    if not designs or any(d not in ("ours", "libwebrtc") for d in designs):
+        raise argparse.ArgumentTypeError(f"--loss-designs wants ours, libwebrtc or both, got {text!r}")
+    return designs
+
+
 def parse_server_env(text: str) -> str:
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=.*", text):
         raise argparse.ArgumentTypeError(f"--server-env wants VAR=VALUE, got {text!r}")
@@ -122,7 +129,7 @@ def parse_server_env(text: str) -> str:
 def make_profile(args: argparse.Namespace) -> Profile:
     if args.loss:
         return Profile("loss", [], 0, 0, [], 0, [], 0.0, 0.0, 0.0, 0, args.loss, args.repeats,
-                       args.browser_seconds, args.loss_hook)
+                       args.browser_seconds, args.loss_hook, args.loss_designs)
     if args.quick:
         return Profile("quick", [(1280, 720)], 1, 4, [1, 3], 3, [(1280, 720)], 1.0, 5.0, 2.0, 30,
                        QUICK_LOSS_LEVELS, 1, 3, args.loss_hook, ["libwebrtc"])
@@ -1002,12 +1009,17 @@ def fill_loss_counters(run: LossRun, counters: dict[str, int]) -> None:
 def log_loss_run(run: LossRun, index: int) -> None:
     if not run.ok:
         return
+    ref = (run.page or {}).get("reference") or {}
+    extra = (f"; reference: drawn {ref.get('framesDrawnPerSecond')}, encoded "
+             f"{ref.get('framesEncodedPerSecond')}, decoded {ref.get('framesDecodedPerSecond')}, "
+             f"composited {ref.get('compositorFramesPerSecond')} per s, media lost "
+             f"{run.media_loss_pct} %") if ref else ""
     log(f"  {run.design} loss {run.loss_pct} % run {index}: {run.presented_fps} fps, longest "
         f"freeze {run.longest_freeze_ms} ms, g2g p50 {run.latency_p50_ms} p95 "
         f"{run.latency_p95_ms} ms, NACK {run.nacks_per_s}/s, PLI {run.plis_per_s}/s, "
         f"{run.bitrate_kbps} kbps, {run.width}x{run.height}; UDP dropped "
         f"{run.udp_dropped}/{run.udp_packets} ({run.measured_loss_pct} %), over lo "
-        f"{run.udp_lo_packets}")
+        f"{run.udp_lo_packets}{extra}")
 
 
 def ours_loss_run(server: Server, sampler: ProcSampler, seconds: float, pct: int, index: int,
@@ -1071,17 +1083,22 @@ def summarise_loss(runs: list[LossRun]) -> dict:
 
 
 def loss_targets(pct: int, summary: dict) -> Optional[dict]:
-    """For each of the issue's targets at this level: the bound, ours' median and whether met."""
+    """For each of the issue's targets at this level: the bound, ours' median over the runs that
+    played and whether met. A run that never showed a frame meets no target, so with one the
+    verdict is False whatever the median of the others."""
     bounds = LOSS_TARGETS.get(pct)
     if not bounds:
         return None
     better = {f.key: f.better for f in LOSS_FIGURES}
+    failed = summary.get("runs", 0) - summary.get("runs_ok", 0)
     out = {}
     for key, bound in bounds.items():
         v = summary.get(key)
-        met = None if v is None else (v >= bound if better[key] == "higher" else v <= bound)
-        out[key] = {"target": bound, "value": v, "met": met,
+        median_met = None if v is None else (v >= bound if better[key] == "higher" else v <= bound)
+        out[key] = {"target": bound, "value": v, "median_met": median_met,
+                    "met": False if failed else median_met,
                     "op": ">=" if better[key] == "higher" else "<="}
+    out["runs_failed"] = failed
     return out
 
 
@@ -1336,6 +1353,23 @@ def print_soak(soak: SoakResult) -> None:
           f"flat +-5 MB: {'yes' if soak.flat_5mb else 'NO'}")
 
 
+def describe_failure(error: Optional[str]) -> str:
+    """One line for a failed browser run; page_test's time-out carries the page's last csStats."""
+    first = (error or "no output").strip().splitlines()[0]
+    m = re.search(r"last csStats: (\{.*\})\s*$", first)
+    if not m:
+        return first[:160]
+    try:
+        st = json.loads(m.group(1))
+    except json.JSONDecodeError:
+        return first[:160]
+    rx = st.get("receiver") or {}
+    return (f"{first[:first.index(';')]}: state {st.get('state')}, {rx.get('framesDecoded')} frames "
+            f"decoded, {st.get('framesPresented')} presented, video {st.get('width')}x"
+            f"{st.get('height')}, {st.get('bitrateKbps')} kbps, NACK {rx.get('nackCount')}, "
+            f"PLI {rx.get('pliCount')}")
+
+
 def print_loss_table(section: dict) -> None:
     figs = [f for f in LOSS_FIGURES if f.key in
             ("presented_fps", "longest_freeze_ms", "latency_p95_ms", "nacks_per_s", "plis_per_s",
@@ -1358,6 +1392,10 @@ def print_loss_table(section: dict) -> None:
                             for f in figs)
             sizes = ",".join(summary.get("frame_sizes") or []) or "-"
             print(f"{first:<9} {design:<10}{cells}  {sizes}{ok}")
+    failures = [(level["loss_pct"], d, r) for level in section["levels"] for d in LOSS_DESIGNS
+                if d in level for r in level[d]["runs"] if not r.get("ok")]
+    for pct, design, r in failures:
+        print(f"failed: {pct} % {design}: {describe_failure(r.get('error'))}")
     print("(UDP dropped %: packets the loss rule dropped / every UDP packet sent in the namespace, "
           "both ways)")
     rows = [(level["loss_pct"], (level.get("ours") or {}).get("targets"))
@@ -1366,7 +1404,7 @@ def print_loss_table(section: dict) -> None:
         return
     labels = {f.key: f.label for f in LOSS_FIGURES}
     keys = ("presented_fps", "longest_freeze_ms", "latency_p95_ms")
-    print("\ntargets (issue 10), ours' medians:")
+    print("\ntargets (issue 10), ours' medians over the runs that played:")
     print(f"{'UDP loss':<9}" + "".join(f" {labels[k]:>26}" for k in keys) + "  all met")
     for pct, targets in rows:
         if not targets:
@@ -1375,11 +1413,14 @@ def print_loss_table(section: dict) -> None:
         cells = []
         for k in keys:
             t = targets[k]
-            verdict = "-" if t["met"] is None else ("yes" if t["met"] else "NO")
+            verdict = t.get("median_met", t["met"])
+            verdict = "-" if verdict is None else ("yes" if verdict else "NO")
             cells.append(f"{fmt(t['value'])} {t['op']} {t['target']:g}: {verdict}")
         all_met = all(targets[k]["met"] for k in keys)
+        failed = targets.get("runs_failed", 0)
+        note = f"  ({failed} run(s) never showed a frame: no target met)" if failed else ""
         print(f"{str(pct) + ' %':<9}" + "".join(f" {c:>26}" for c in cells) +
-              f"  {'yes' if all_met else 'NO'}")
+              f"  {'yes' if all_met else 'NO'}{note}")
 
 
 def print_machine(machine: dict) -> None:
@@ -1473,6 +1514,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--loss", type=parse_loss_levels, metavar="N[,N...]",
                    help="only the loss runs: at 720p30, ours and the libwebrtc reference through "
                         "N %% UDP loss, --repeats runs of --browser-seconds each")
+    p.add_argument("--loss-designs", type=parse_loss_designs, default=list(LOSS_DESIGNS),
+                   metavar="D[,D]", help="with --loss: ours, libwebrtc or both (default)")
     p.add_argument("--loss-hook", choices=LOSS_HOOKS, default="input",
                    help="nftables hook of the loss rule: input (default; the sender cannot tell) "
                         "or output (as tests/browser/run_page_test.sh; Chromium resends what "
@@ -1569,13 +1612,27 @@ def main(argv: list[str]) -> int:
     print(f"\nJSON: {args.out}  ({doc['duration_s']} s)")
     for chart in write_charts(args.out):
         print(f"chart: {chart}")
-    return report_problems(problems, args, logs)
+    return report_problems(problems, args, logs, failed_runs(doc))
 
 
-def report_problems(problems: list[str], args: argparse.Namespace, logs: Path) -> int:
+def failed_runs(doc: dict) -> int:
+    """Browser runs that failed, though not so many as to count as broken."""
+    n = 0
+    for by_design in (doc.get("results") or {}).values():
+        n += sum(1 for r in by_design.values() for b in r.browser if not b.ok)
+    for level in (doc.get("loss") or {}).get("levels", []):
+        n += sum(1 for d in LOSS_DESIGNS if d in level for r in level[d]["runs"] if not r.ok)
+    return n
+
+
+def report_problems(problems: list[str], args: argparse.Namespace, logs: Path,
+                    failed: int = 0) -> int:
     for p in problems:
         print(f"BROKEN: {p}", file=sys.stderr)
-    if problems or args.keep_logs:
+    if failed:
+        print(f"{failed} browser run(s) failed (their errors are in the JSON); logs kept",
+              file=sys.stderr)
+    if problems or failed or args.keep_logs:
         log(f"logs kept in {logs}")
     else:
         subprocess.run(["rm", "-rf", str(logs)])

@@ -260,6 +260,11 @@ async function bench(page, seconds, screencast) {
       framesDrawnPerSecond: round1(
         (after.reference.framesDrawn - before.reference.framesDrawn) / elapsedS),
       framesEncodedPerSecond: sentFrames === null ? null : round1(sentFrames / elapsedS),
+      framesDecodedPerSecond: round1((counterDelta(before, after, 'framesDecoded') ?? NaN) / elapsedS),
+      // rVFC's presentedFrames: frames the compositor presented, whether or not a callback ran
+      // for each (framesPerSecond counts callbacks with a readable strip, as page_test does).
+      compositorFramesPerSecond: round1(
+        (after.reference.compositorFrames - before.reference.compositorFrames) / elapsedS),
       sender: after.reference.sender,
       sendTransport: after.reference.sendTransport ?? null,
       recvTransport: after.reference.recvTransport ?? null,
