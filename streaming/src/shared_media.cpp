@@ -30,6 +30,9 @@ std::unique_ptr<ViewerMedia> SharedMediaSource::add_viewer(const std::string& na
     error = "the viewer's branch failed to start";
     return nullptr;
   }
+  // Its payloader sets its caps (and so webrtcbin its answer's SSRC) only
+  // once it has seen SPS/PPS, i.e. at the next periodic keyframe (<= 1 s);
+  // the hub waits for it before answering.
   return std::make_unique<SharedViewer>(pipeline_, std::move(branch));
 }
 

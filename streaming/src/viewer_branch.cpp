@@ -152,9 +152,9 @@ GstPadProbeReturn keyframe_after_overrun(GstPad*, GstPadProbeInfo*, gpointer dat
   if (last == 0 || g_get_monotonic_time() - last < kCatchUpUs) return GST_PAD_PROBE_OK;
   if (!catch_up->last_overrun_us.compare_exchange_strong(last, 0)) return GST_PAD_PROBE_OK;
   log::info(catch_up->name, ": caught up after dropping frames; asking for a keyframe");
-  // Upstream events may be sent from a streaming thread: a browser's PLI
+  // Pushed upstream from the queue's sink pad, from this streaming thread: a PLI
   // reaches the encoder the same way.
-  gst_pad_send_event(catch_up->queue_sink,
+  gst_pad_push_event(catch_up->queue_sink,
                      gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
   return GST_PAD_PROBE_OK;
 }

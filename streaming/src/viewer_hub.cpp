@@ -18,6 +18,7 @@ struct ViewerHub::Viewer {
   guint timeout_source = 0;
   std::vector<gulong> signal_handlers;
   std::uint64_t number = 0;  // 1 for the first viewer that sent an offer
+  int sender_polls = 0;      // waits for sender_ready() before answering
 
   ~Viewer() {
     liveness.reset();
@@ -27,7 +28,30 @@ struct ViewerHub::Viewer {
   }
 };
 
+bool ViewerMedia::sender_ready() const {
+  bool ready = false;
+  GstIterator* it = gst_element_iterate_sink_pads(webrtcbin());
+  GValue item = G_VALUE_INIT;
+  while (!ready && gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+    auto* pad = GST_PAD(g_value_get_object(&item));
+    if (GstCaps* caps = gst_pad_get_current_caps(pad)) {
+      guint ssrc = 0;
+      ready = gst_caps_get_size(caps) > 0 &&
+              gst_structure_get_uint(gst_caps_get_structure(caps, 0), "ssrc", &ssrc);
+      gst_caps_unref(caps);
+    }
+    g_value_reset(&item);
+  }
+  g_value_unset(&item);
+  gst_iterator_free(it);
+  return ready;
+}
+
 namespace {
+
+// How long an answer waits for the payloader's caps (sender_ready), polled.
+constexpr guint kSenderPollMs = 20;
+constexpr int kSenderPolls = 125;  // 2.5 s: beyond one keyframe interval
 
 // Carries (hub, viewer id) from another thread to the main loop.
 struct Ticket {
@@ -222,6 +246,24 @@ void ViewerHub::on_offer(ViewerId id, const std::string& sdp) {
 void ViewerHub::on_remote_description_set(ViewerId id) {
   Viewer* viewer = find(id);
   if (!viewer || !viewer->media) return;
+  if (!viewer->media->sender_ready() && viewer->sender_polls < kSenderPolls) {
+    // A running encoder's next periodic keyframe brings the
+    // payloader its SPS/PPS and caps within a frame or two.
+    ++viewer->sender_polls;
+    auto* ticket = new Ticket{this, id};
+    g_timeout_add_full(
+        G_PRIORITY_DEFAULT, kSenderPollMs,
+        [](gpointer data) -> gboolean {
+          auto* t = static_cast<Ticket*>(data);
+          t->hub->on_remote_description_set(t->id);
+          return G_SOURCE_REMOVE;
+        },
+        ticket, [](gpointer data) { delete static_cast<Ticket*>(data); });
+    return;
+  }
+  if (viewer->sender_polls >= kSenderPolls)
+    log::warn("viewer ", id, ": no media caps after ", kSenderPolls * kSenderPollMs,
+              " ms; answering without the media SSRC");
   GstPromise* promise = gst_promise_new_with_change_func(
       [](GstPromise* p, gpointer data) {
         auto* t = static_cast<Ticket*>(data);

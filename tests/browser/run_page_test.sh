@@ -5,7 +5,13 @@
 #   run_page_test.sh BUILD_DIR [extra page_test.mjs args, e.g. --bench 20]
 #
 # CS_LOSS_PCT=N drops N % of UDP packets in the namespace (both ways: both
-# ends are inside it, so each packet passes its output hook once).
+# ends are inside it, so each packet passes the hook once). The rule sits on
+# the input hook (CS_LOSS_HOOK=output to change): on output a drop makes the
+# sender's sendmsg() fail, and Chromium then simply sends the packet again,
+# so its NACKs would hardly ever be lost (bench/README.md).
+# CS_PAGE_RUNS=N opens the page N times in a row against the same server
+# (each a fresh browser; every one must pass): a later viewer joins an
+# encoder that is already running, which the first never does.
 # CS_SERVER_ENV="VAR=VALUE ..." adds settings to the server's environment.
 #
 # Needs root (ip netns), node/npm and /usr/bin/chromium.
@@ -78,9 +84,11 @@ add_loss() {
   [[ $pct =~ ^[0-9]+$ ]] || die "CS_LOSS_PCT must be a whole percentage, got '$pct'"
   ((pct > 0)) || return 0
   ip netns exec "$NS" nft add table inet loss
-  ip netns exec "$NS" nft 'add chain inet loss out { type filter hook output priority 0 ; }'
-  ip netns exec "$NS" nft add rule inet loss out meta l4proto udp numgen random mod 100 \< "$pct" drop
-  echo "run_page_test: dropping $pct % of UDP packets" >&2
+  local hook=${CS_LOSS_HOOK:-input}
+  [[ $hook == input || $hook == output ]] || die "CS_LOSS_HOOK must be input or output"
+  ip netns exec "$NS" nft "add chain inet loss lossy { type filter hook $hook priority 0 ; }"
+  ip netns exec "$NS" nft add rule inet loss lossy meta l4proto udp numgen random mod 100 \< "$pct" drop
+  echo "run_page_test: dropping $pct % of UDP packets ($hook hook)" >&2
 }
 
 start_server() {
@@ -117,7 +125,10 @@ main() {
   add_loss
   start_server
   wait_for_port
-  ip netns exec "$NS" node "$HERE/page_test.mjs" "http://$SERVER_ADDR:$PORT/" "$@" "$SCREENSHOT"
+  local run
+  for ((run = 1; run <= ${CS_PAGE_RUNS:-1}; run++)); do
+    ip netns exec "$NS" node "$HERE/page_test.mjs" "http://$SERVER_ADDR:$PORT/" "$@" "$SCREENSHOT"
+  done
   stop_server
 }
 

@@ -18,6 +18,11 @@ class ViewerMedia {
   virtual GstElement* webrtcbin() const = 0;
   // A bus message's source belongs to this viewer.
   virtual bool owns(GstObject* object) const = 0;
+  // The payloader has negotiated its caps, SSRC included, with webrtcbin:
+  // an answer made before that names no media SSRC (webrtcbin takes it from
+  // the sink pad's caps), and with RTX signalled Chromium then decodes the
+  // stream but never shows it.
+  virtual bool sender_ready() const;
   // ICE and DTLS are up: the first keyframe can now arrive.
   virtual void on_connected() = 0;
 };
