@@ -3,13 +3,12 @@
 #include <sstream>
 
 #include "cs/log.hpp"
+#include "cs/render/render_loop.hpp"
 
 namespace cs::streaming {
 namespace {
 
-std::int64_t now_ns() {
-  return static_cast<std::int64_t>(g_get_monotonic_time()) * 1000;
-}
+using render::monotonic_ns;
 
 constexpr guint kCheckIntervalMs = 250;
 // Fewer frames than this going in during a stall is a pause, not a stall.
@@ -24,7 +23,7 @@ EncoderSupervisor::EncoderSupervisor(VideoPipeline& pipeline, EncoderFallback fa
       fallback_(std::move(fallback)),
       probe_(std::move(probe)),
       on_fatal_(std::move(on_fatal)),
-      last_output_at_ns_(now_ns()) {
+      last_output_at_ns_(monotonic_ns()) {
   timer_ = g_timeout_add(
       kCheckIntervalMs,
       [](gpointer self) -> gboolean {
@@ -42,7 +41,7 @@ bool EncoderSupervisor::on_error(GstObject* source, const std::string& message) 
   if (!pipeline_.owns_encoder_stage(source)) return false;
   // One failure shows up as several errors (the encoder's, then appsrc's
   // "streaming stopped"): the ones that follow a replacement are its echo.
-  if (replaced_at_ns_ != 0 && now_ns() - replaced_at_ns_ < kEchoNs) {
+  if (replaced_at_ns_ != 0 && monotonic_ns() - replaced_at_ns_ < kEchoNs) {
     log::debug("encoder: ignoring ", GST_OBJECT_NAME(source), ": ", message,
                " (after replacement)");
     return true;
@@ -56,7 +55,7 @@ void EncoderSupervisor::check_output() {
   const PipelineTimes& times = pipeline_.times();
   const std::uint64_t in = times.frames_in.load(std::memory_order_relaxed);
   const std::uint64_t out = times.frames_encoded.load(std::memory_order_relaxed);
-  const std::int64_t now = now_ns();
+  const std::int64_t now = monotonic_ns();
   if (out != last_output_count_ || in < input_at_last_output_) {
     last_output_count_ = out;
     input_at_last_output_ = in;
@@ -84,7 +83,7 @@ void EncoderSupervisor::replace(const std::string& why) {
     }
     log::warn("encoder: ", failed, " failed (", why, "); replacing it with ", *next);
     const std::string error = pipeline_.replace_encoder(*next);
-    replaced_at_ns_ = last_output_at_ns_ = now_ns();
+    replaced_at_ns_ = last_output_at_ns_ = monotonic_ns();
     input_at_last_output_ = pipeline_.times().frames_in.load(std::memory_order_relaxed);
     last_output_count_ = pipeline_.times().frames_encoded.load(std::memory_order_relaxed);
     if (error.empty()) {

@@ -10,4 +10,20 @@ ElementRef make_element(const char* factory, const char* name) {
   return ElementRef::ref_sink(element);
 }
 
+void for_each_element(GstBin* bin, const std::function<void(GstElement*)>& fn) {
+  GstIterator* it = gst_bin_iterate_recurse(bin);
+  GValue item = G_VALUE_INIT;
+  while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+    fn(GST_ELEMENT(g_value_get_object(&item)));
+    g_value_reset(&item);
+  }
+  g_value_unset(&item);
+  gst_iterator_free(it);
+}
+
+bool made_by(GstElement* element, const char* factory) {
+  GstElementFactory* f = gst_element_get_factory(element);
+  return f && g_strcmp0(GST_OBJECT_NAME(f), factory) == 0;
+}
+
 }  // namespace cs::streaming

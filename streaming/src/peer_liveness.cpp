@@ -1,13 +1,12 @@
 #include "cs/streaming/peer_liveness.hpp"
 
+#include "cs/render/render_loop.hpp"
 #include "cs/streaming/gst_ref.hpp"
 
 namespace cs::streaming {
 namespace {
 
-std::int64_t now_ns() {
-  return static_cast<std::int64_t>(g_get_monotonic_time()) * 1000;
-}
+using render::monotonic_ns;
 
 constexpr const char* kWatched = "cs-peer-liveness-watched";
 
@@ -19,7 +18,7 @@ void delete_stamp(gpointer data) {
 
 GstPadProbeReturn stamp_inbound(GstPad*, GstPadProbeInfo*, gpointer data) {
   PeerLiveness::Stamps& stamps = **static_cast<Stamp*>(data);
-  const std::int64_t now = now_ns();
+  const std::int64_t now = monotonic_ns();
   const std::int64_t gap = now - stamps.last_ns.exchange(now, std::memory_order_relaxed);
   // One writer at a time per nicesrc; a lost race only loses a near-equal gap.
   if (gap > stamps.longest_gap_ns.load(std::memory_order_relaxed))
@@ -30,8 +29,7 @@ GstPadProbeReturn stamp_inbound(GstPad*, GstPadProbeInfo*, gpointer data) {
 // May run on whichever thread adds the element; each probe and handler holds
 // its own copy of the stamp, so none outlives what it writes to.
 void watch(GstElement* element, const Stamp& stamp) {
-  GstElementFactory* factory = gst_element_get_factory(element);
-  if (!factory || g_strcmp0(GST_OBJECT_NAME(factory), "nicesrc") != 0) return;
+  if (!made_by(element, "nicesrc")) return;
   if (g_object_get_data(G_OBJECT(element), kWatched)) return;
   g_object_set_data(G_OBJECT(element), kWatched, GINT_TO_POINTER(1));
   auto src = PadRef::adopt(gst_element_get_static_pad(element, "src"));
@@ -49,20 +47,13 @@ void on_element_added(GstBin*, GstBin*, GstElement* element, gpointer stamp) {
 }  // namespace
 
 PeerLiveness::PeerLiveness(GstElement* webrtcbin)
-    : stamps_(std::make_shared<Stamps>(now_ns())), webrtcbin_(webrtcbin) {
+    : stamps_(std::make_shared<Stamps>(monotonic_ns())), webrtcbin_(webrtcbin) {
   // webrtcbin makes its transports (and their nicesrc) when a description is
   // set, which may be before or after this point: watch both ways.
   handler_ = g_signal_connect_data(
       webrtcbin_, "deep-element-added", G_CALLBACK(on_element_added), new Stamp(stamps_),
       [](gpointer data, GClosure*) { delete_stamp(data); }, GConnectFlags(0));
-  GstIterator* it = gst_bin_iterate_recurse(GST_BIN(webrtcbin_));
-  GValue item = G_VALUE_INIT;
-  while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
-    watch(GST_ELEMENT(g_value_get_object(&item)), stamps_);
-    g_value_reset(&item);
-  }
-  g_value_unset(&item);
-  gst_iterator_free(it);
+  for_each_element(GST_BIN(webrtcbin_), [this](GstElement* e) { watch(e, stamps_); });
 }
 
 PeerLiveness::~PeerLiveness() {
@@ -70,7 +61,7 @@ PeerLiveness::~PeerLiveness() {
 }
 
 std::int64_t PeerLiveness::silent_ns() const {
-  return now_ns() - stamps_->last_ns.load(std::memory_order_relaxed);
+  return monotonic_ns() - stamps_->last_ns.load(std::memory_order_relaxed);
 }
 
 std::int64_t PeerLiveness::longest_gap_ns() const {

@@ -313,23 +313,13 @@ void watch_network_sinks(GstElement* webrtcbin, GstElement* pipeline, SampleWind
   // A viewer's connection can become CONNECTED again after an ICE
   // disconnect; a sink already watched must not count each packet twice.
   static constexpr const char* kWatched = "cs-send-latency-watched";
-  GstIterator* it = gst_bin_iterate_recurse(GST_BIN(webrtcbin));
-  GValue item = G_VALUE_INIT;
-  while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
-    auto* element = GST_ELEMENT(g_value_get_object(&item));
-    GstElementFactory* factory = gst_element_get_factory(element);
-    if (factory && g_strcmp0(GST_OBJECT_NAME(factory), "nicesink") == 0 &&
-        !g_object_get_data(G_OBJECT(element), kWatched)) {
-      auto sink = PadRef::adopt(gst_element_get_static_pad(element, "sink"));
-      if (sink) {
-        AgeProbe::attach(sink.get(), new AgeProbe(pipeline, window));
-        g_object_set_data(G_OBJECT(element), kWatched, GINT_TO_POINTER(1));
-      }
-    }
-    g_value_reset(&item);
-  }
-  g_value_unset(&item);
-  gst_iterator_free(it);
+  for_each_element(GST_BIN(webrtcbin), [&](GstElement* element) {
+    if (!made_by(element, "nicesink") || g_object_get_data(G_OBJECT(element), kWatched)) return;
+    auto sink = PadRef::adopt(gst_element_get_static_pad(element, "sink"));
+    if (!sink) return;
+    AgeProbe::attach(sink.get(), new AgeProbe(pipeline, window));
+    g_object_set_data(G_OBJECT(element), kWatched, GINT_TO_POINTER(1));
+  });
 }
 
 void VideoPipeline::request_keyframe() {

@@ -84,8 +84,7 @@ GstPadProbeReturn duplicate_retransmission(GstPad* pad, GstPadProbeInfo* info, g
 // webrtcbin makes rtprtxsend inside rtpbin when the answer has rtx; size its
 // history in time, so that it holds a whole keyframe at any bitrate.
 void set_up_rtx(GstBin*, GstBin*, GstElement* element, gpointer settings) {
-  GstElementFactory* factory = gst_element_get_factory(element);
-  if (!factory || g_strcmp0(GST_OBJECT_NAME(factory), "rtprtxsend") != 0) return;
+  if (!made_by(element, "rtprtxsend")) return;
   const auto* recovery = static_cast<const RecoverySettings*>(settings);
   g_object_set(element, "max-size-time", recovery->rtx_history_ms, "max-size-packets", 0u, nullptr);
   if (recovery->rtx_copies > 1) {
@@ -142,8 +141,8 @@ struct CatchUp {
 };
 
 void on_overrun(GstElement*, gpointer data) {
-  (*static_cast<std::shared_ptr<CatchUp>*>(data))
-      ->last_overrun_us.store(g_get_monotonic_time(), std::memory_order_relaxed);
+  static_cast<CatchUp*>(data)->last_overrun_us.store(g_get_monotonic_time(),
+                                                     std::memory_order_relaxed);
 }
 
 GstPadProbeReturn keyframe_after_overrun(GstPad*, GstPadProbeInfo*, gpointer data) {
@@ -159,24 +158,17 @@ GstPadProbeReturn keyframe_after_overrun(GstPad*, GstPadProbeInfo*, gpointer dat
   return GST_PAD_PROBE_OK;
 }
 
+// The queue owns its CatchUp: object data outlives the queue's pads and
+// signal handlers, so both callbacks may borrow it.
 void watch_overruns(const std::string& name, GstElement* queue) {
   auto sink = PadRef::adopt(gst_element_get_static_pad(queue, "sink"));
   auto src = PadRef::adopt(gst_element_get_static_pad(queue, "src"));
-  auto catch_up = std::make_shared<CatchUp>();
-  catch_up->name = name;
-  catch_up->queue_sink = sink.get();
-  g_signal_connect_data(
-      queue, "overrun", G_CALLBACK(on_overrun), new std::shared_ptr<CatchUp>(catch_up),
-      [](gpointer data, GClosure*) { delete static_cast<std::shared_ptr<CatchUp>*>(data); },
-      GConnectFlags(0));
-  gst_pad_add_probe(
-      src.get(), GST_PAD_PROBE_TYPE_BUFFER,
-      [](GstPad* pad, GstPadProbeInfo* info, gpointer data) {
-        return keyframe_after_overrun(pad, info,
-                                      static_cast<std::shared_ptr<CatchUp>*>(data)->get());
-      },
-      new std::shared_ptr<CatchUp>(catch_up),
-      [](gpointer data) { delete static_cast<std::shared_ptr<CatchUp>*>(data); });
+  auto* catch_up = new CatchUp{name, sink.get()};
+  g_object_set_data_full(G_OBJECT(queue), "cs-catch-up", catch_up,
+                         [](gpointer data) { delete static_cast<CatchUp*>(data); });
+  g_signal_connect(queue, "overrun", G_CALLBACK(on_overrun), catch_up);
+  gst_pad_add_probe(src.get(), GST_PAD_PROBE_TYPE_BUFFER, keyframe_after_overrun, catch_up,
+                    nullptr);
 }
 
 // CS_TEST_FAULTS slow-branch@F: from the branch's Fth frame, its thread takes

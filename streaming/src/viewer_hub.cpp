@@ -28,25 +28,6 @@ struct ViewerHub::Viewer {
   }
 };
 
-bool ViewerMedia::sender_ready() const {
-  bool ready = false;
-  GstIterator* it = gst_element_iterate_sink_pads(webrtcbin());
-  GValue item = G_VALUE_INIT;
-  while (!ready && gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
-    auto* pad = GST_PAD(g_value_get_object(&item));
-    if (GstCaps* caps = gst_pad_get_current_caps(pad)) {
-      guint ssrc = 0;
-      ready = gst_caps_get_size(caps) > 0 &&
-              gst_structure_get_uint(gst_caps_get_structure(caps, 0), "ssrc", &ssrc);
-      gst_caps_unref(caps);
-    }
-    g_value_reset(&item);
-  }
-  g_value_unset(&item);
-  gst_iterator_free(it);
-  return ready;
-}
-
 namespace {
 
 // How long an answer waits for the payloader's caps (sender_ready), polled.
@@ -122,8 +103,8 @@ void ViewerHub::remove_silent_viewers() {
   for (const auto& [id, viewer] : viewers_) {
     if (!viewer->liveness) continue;
     const std::int64_t limit_ns = std::max(floor_ns, 2 * viewer->liveness->longest_gap_ns());
-    if (viewer->liveness->silent_ns() > limit_ns)
-      silent.emplace_back(id, static_cast<double>(viewer->liveness->silent_ns()) / 1e9);
+    const std::int64_t silent_ns = viewer->liveness->silent_ns();
+    if (silent_ns > limit_ns) silent.emplace_back(id, static_cast<double>(silent_ns) / 1e9);
   }
   for (const auto& [id, seconds] : silent) {
     std::ostringstream why;

@@ -3,6 +3,7 @@
 // destruction so that cleanup never depends on remembering.
 #include <gst/gst.h>
 
+#include <functional>
 #include <memory>
 #include <utility>
 
@@ -57,5 +58,11 @@ struct CapsDeleter {
 
 // gst_element_factory_make with a clear log line when the plugin is missing.
 ElementRef make_element(const char* factory, const char* name = nullptr);
+
+// Calls `fn` for every element inside `bin`, at any depth.
+void for_each_element(GstBin* bin, const std::function<void(GstElement*)>& fn);
+
+// Whether `element` was made by the factory named `factory`.
+bool made_by(GstElement* element, const char* factory);
 
 }  // namespace cs::streaming
