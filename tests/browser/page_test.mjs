@@ -4,29 +4,9 @@
 //   node page_test.mjs URL [SCREENSHOT.png]
 //   node page_test.mjs URL --bench SECONDS [--screencast] [SCREENSHOT.png]
 //
-// Prints one line of JSON; exits 0 on success, 1 on failure.
-import { chromium } from 'playwright-core';
-import { decodePngRows } from './png_rows.mjs';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
-const CHROMIUM = process.env.CS_CHROMIUM || '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-  '--autoplay-policy=no-user-gesture-required',
-  '--disable-features=WebRtcHideLocalIpsWithMdns',
-];
-const PLAYING_TIMEOUT_MS = 60000;
-const GROWTH_TIMEOUT_MS = 15000;
-const WARMUP_MS = 3000;
-const POLL_MS = 200;
+// Prints one line of JSON; exits 0 on success, 1 on failure. The measuring
+// code is in measure.mjs, shared with reference_test.mjs.
+import { benchFields, recordBench, runInChromium, waitUntilPlaying } from './measure.mjs';
 
 function parseArgs(argv) {
   const args = { url: null, screenshot: null, benchSeconds: null, screencast: false };
@@ -49,220 +29,10 @@ function parseArgs(argv) {
   return args;
 }
 
-function sleep(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function readStats(page) {
-  return page.evaluate(() => (window.csStats ? JSON.parse(JSON.stringify(window.csStats)) : null));
-}
-
-// Polls csStats until ok(stats) holds or the deadline passes.
-async function waitForStats(page, what, timeoutMs, ok) {
-  const deadline = Date.now() + timeoutMs;
-  let stats = null;
-  while (Date.now() < deadline) {
-    stats = await readStats(page);
-    if (stats && ok(stats)) return stats;
-    await sleep(POLL_MS);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last csStats: ${JSON.stringify(stats)}`);
-}
-
-async function waitUntilPlaying(page) {
-  const first = await waitForStats(page, 'video with a timecode', PLAYING_TIMEOUT_MS, (s) =>
-    s.framesPresented > 0 && s.fps > 5 && s.width > 0 && s.height > 0 && Number.isFinite(s.latencyMs));
-  return waitForStats(page, 'framesPresented to grow', GROWTH_TIMEOUT_MS, (s) =>
-    s.framesPresented > first.framesPresented && s.fps > 5 && s.bitrateKbps > 0 && Number.isFinite(s.latencyMs));
-}
-
-function percentile(sorted, p) {
-  if (sorted.length === 0) return null;
-  const i = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
-  return sorted[Math.max(0, i)];
-}
-
-function round1(x) {
-  return x === null ? null : Math.round(x * 10) / 10;
-}
-
-// p50/p95/p99/max/min of an ascending array, rounded to 0.1 (null when empty).
-function percentiles(sorted) {
-  return {
-    p50: round1(percentile(sorted, 50)),
-    p95: round1(percentile(sorted, 95)),
-    p99: round1(percentile(sorted, 99)),
-    max: round1(sorted.length ? sorted[sorted.length - 1] : null),
-    min: round1(sorted.length ? sorted[0] : null),
-  };
-}
-
-// Gaps in the frame numbers the page saw (whether or not it counted them lost).
-// Longest time between two consecutive presented frames (ms): what a viewer
-// sees as a freeze.
-function longestFreezeMs(log) {
-  let longest = 0;
-  for (let i = 1; i < log.length; i++) longest = Math.max(longest, log[i].presentedMs - log[i - 1].presentedMs);
-  return round1(longest);
-}
-
-function frameGaps(log) {
-  let count = 0;
-  let largest = 0;
-  for (let i = 1; i < log.length; i++) {
-    const skipped = log[i].frame - log[i - 1].frame - 1;
-    if (skipped > 0) {
-      count += 1;
-      largest = Math.max(largest, skipped);
-    }
-  }
-  return { count, largest };
-}
-
-function counterDelta(before, after, key) {
-  const a = before.receiver?.[key], b = after.receiver?.[key];
-  return Number.isFinite(a) && Number.isFinite(b) ? b - a : null;
-}
-
-// Per-frame averages (ms) of the browser's own receive figures between two
-// csStats snapshots: jitter buffer wait, decode, and first packet → decoded.
-function receiverBreakdown(before, after) {
-  const a = before.receiver, b = after.receiver;
-  if (!a || !b) return null;
-  const emitted = b.jitterBufferEmittedCount - a.jitterBufferEmittedCount;
-  const decoded = b.framesDecoded - a.framesDecoded;
-  if (emitted <= 0 || decoded <= 0) return null;
-  return {
-    jitterBufferMs: round1(((b.jitterBufferDelayS - a.jitterBufferDelayS) * 1000) / emitted),
-    decodeMs: round1(((b.totalDecodeTimeS - a.totalDecodeTimeS) * 1000) / decoded),
-    processingMs: round1(((b.totalProcessingDelayS - a.totalProcessingDelayS) * 1000) / decoded),
-  };
-}
-
-// --screencast: the frames Chromium's display compositor actually drew, as
-// DevTools' screencast delivers them. Each carries a wall-clock timestamp
-// taken when the copy of the drawn frame reaches the browser process (after
-// the draw), and the strip is read from those pixels, so swap timestamp -
-// render time is glass-to-glass up to the pixels leaving the compositor: as
-// far as a headless browser has glass. It leaves out only the scan-out wait
-// that expectedDisplayTime predicts. The overlay is hidden while recording
-// because it covers the strip's right-hand blocks.
-const TWO_32 = 2 ** 32;
-const STRIP_BLOCKS = 32;
-const STRIP_ROW_DIVISOR = 24;
-// Rows of each screencast PNG to decode: enough to cover the strip's first
-// two rows (render time, frame number) at the half-size screencast.
-const SCREENCAST_ROWS_DECODED = 64;
-// A larger |swap - render| is a misread strip, not a latency.
-const MAX_PLAUSIBLE_LATENCY_MS = 5000;
-
-function readStripRow(img, row) {
-  const blockW = Math.floor(img.width / STRIP_BLOCKS);
-  const rowH = Math.floor(img.height / STRIP_ROW_DIVISOR);
-  const y = row * rowH + Math.floor(rowH / 2);
-  let value = 0;
-  for (let b = 0; b < STRIP_BLOCKS; b++) {
-    const i = (y * img.width + b * blockW + Math.floor(blockW / 2)) * img.channels;
-    value = value * 2 + (img.rows[i] >= 128 ? 1 : 0);
-  }
-  return value;
-}
-
-async function startScreencast(page) {
-  await page.addStyleTag({ content: '#overlay { display: none !important; }' });
-  const cdp = await page.context().newCDPSession(page);
-  const frames = [];
-  let recording = false;
-  cdp.on('Page.screencastFrame', (f) => {
-    cdp.send('Page.screencastFrameAck', { sessionId: f.sessionId }).catch(() => {});
-    if (recording && f.metadata.timestamp) frames.push({ swapMs: f.metadata.timestamp * 1000, data: f.data });
-  });
-  // Half size is enough to read 32 blocks and costs the browser a quarter of
-  // the encoding.
-  await cdp.send('Page.startScreencast', { format: 'png', everyNthFrame: 1, maxWidth: 640, maxHeight: 360 });
-  return {
-    record() { recording = true; },
-    async stop() {
-      recording = false;
-      await cdp.send('Page.stopScreencast').catch(() => {});
-      return frames;
-    },
-  };
-}
-
-// (a - b) modulo 2^32, as a signed 32-bit difference; mirrors diffMod32 in
-// web/viewer.js.
-function diffMod32(a, b) {
-  const d = (((a - b) % TWO_32) + TWO_32) % TWO_32;
-  return d >= 2 ** 31 ? d - TWO_32 : d;
-}
-
-function screencastLatencies(frames) {
-  const out = [];
-  let lastFrame = null;
-  for (const f of frames) {
-    let img;
-    try {
-      img = decodePngRows(Buffer.from(f.data, 'base64'), SCREENCAST_ROWS_DECODED);
-    } catch {
-      continue;
-    }
-    const renderMs = readStripRow(img, 0);
-    const frame = readStripRow(img, 1);
-    if (frame === lastFrame) continue; // the compositor redrew without a new video frame
-    lastFrame = frame;
-    const d = diffMod32(f.swapMs % TWO_32, renderMs);
-    if (Math.abs(d) < MAX_PLAUSIBLE_LATENCY_MS) out.push(d);
-  }
-  return out;
-}
-
 async function bench(page, seconds, screencast) {
-  const cast = screencast ? await startScreencast(page) : null;
-  await sleep(WARMUP_MS);
-  const before = await readStats(page);
-  await page.evaluate(() => window.csResetLog());
-  cast?.record();
-  const started = Date.now();
-  await sleep(seconds * 1000);
-  const castFrames = cast ? await cast.stop() : [];
-  const elapsedS = (Date.now() - started) / 1000;
-  const log = await page.evaluate(() => window.csFrameLog.slice());
-  const after = await readStats(page);
-  const latencies = log.map((e) => e.latencyMs).sort((a, b) => a - b);
-  const gaps = frameGaps(log);
-  const sum = latencies.reduce((a, b) => a + b, 0);
-  return {
-    mode: 'bench',
-    seconds: round1(elapsedS),
-    width: after.width,
-    height: after.height,
-    frames: log.length,
-    framesPerSecond: round1(log.length / elapsedS),
-    framesLost: after.framesLost - before.framesLost,
-    frameNumberGaps: gaps.count,
-    largestFrameNumberGap: gaps.largest,
-    longestFreezeMs: longestFreezeMs(log),
-    reconnects: after.reconnects - before.reconnects,
-    bitrateKbps: after.bitrateKbps,
-    nacksSent: counterDelta(before, after, 'nackCount'),
-    plisSent: counterDelta(before, after, 'pliCount'),
-    firsSent: counterDelta(before, after, 'firCount'),
-    packetsLost: counterDelta(before, after, 'packetsLost'),
-    receiver: receiverBreakdown(before, after),
-    toCompositorMsP50: round1(
-      percentile(log.map((e) => e.toCompositorMs).sort((a, b) => a - b), 50)),
-    screencast: cast ? screencastSummary(screencastLatencies(castFrames), castFrames.length) : null,
-    latencyMs: {
-      ...percentiles(latencies),
-      mean: round1(latencies.length ? sum / latencies.length : null),
-    },
-  };
-}
-
-function screencastSummary(values, captured) {
-  const sorted = values.slice().sort((a, b) => a - b);
-  return { framesCaptured: captured, framesDecoded: sorted.length, ...percentiles(sorted) };
+  // The overlay covers the strip's right-hand blocks in the screencast.
+  if (screencast) await page.addStyleTag({ content: '#overlay { display: none !important; }' });
+  return benchFields(await recordBench(page, seconds, screencast));
 }
 
 function summary(stats) {
@@ -272,11 +42,7 @@ function summary(stats) {
     framesLost, latencyMs, latencyP50Ms, lastFrameNumber, reconnects, errors };
 }
 
-async function run(args, context, pageLog) {
-  const page = context.pages()[0] || (await context.newPage());
-  page.on('console', (m) => pageLog.push(`console.${m.type()}: ${m.text()}`));
-  page.on('pageerror', (e) => pageLog.push(`pageerror: ${e.message}`));
-  await page.setViewportSize({ width: 1280, height: 720 });
+async function run(page, args) {
   await page.goto(args.url, { waitUntil: 'load', timeout: 20000 });
   const playing = await waitUntilPlaying(page);
   const result = args.benchSeconds ? await bench(page, args.benchSeconds, args.screencast) : summary(playing);
@@ -287,34 +53,4 @@ async function run(args, context, pageLog) {
   return result;
 }
 
-async function main() {
-  let args;
-  try {
-    args = parseArgs(process.argv);
-  } catch (e) {
-    console.error(e.message);
-    return 1;
-  }
-  const profile = mkdtempSync(join(tmpdir(), 'cs-chromium-'));
-  const pageLog = [];
-  let context = null;
-  try {
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-    });
-    const result = await run(args, context, pageLog);
-    console.log(JSON.stringify(result));
-    return 0;
-  } catch (e) {
-    console.error(`FAIL: ${e.message}`);
-    if (pageLog.length) console.error(`page log:\n  ${pageLog.slice(-30).join('\n  ')}`);
-    return 1;
-  } finally {
-    if (context) await context.close().catch(() => {});
-    rmSync(profile, { recursive: true, force: true });
-  }
-}
-
-process.exitCode = await main();
+process.exitCode = await runInChromium({ parseArgs, run, profilePrefix: 'cs-chromium-' });
