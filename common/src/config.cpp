@@ -1,8 +1,10 @@
 #include "cs/config.hpp"
 
 #include <arpa/inet.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstdlib>
 #include <sstream>
@@ -34,12 +36,57 @@ std::optional<std::string> set_int(Config& c, const std::string& text) {
   return std::nullopt;
 }
 
-template <int Min, int Max, int Config::*Field>
-std::optional<std::string> set_even_int(Config& c, const std::string& text) {
+template <int Min, int Max, int Multiple, int Config::*Field>
+std::optional<std::string> set_multiple_int(Config& c, const std::string& text) {
   auto v = to_int(text);
-  if (!v || *v < Min || *v > Max || *v % 2 != 0)
-    return "an even integer from " + std::to_string(Min) + " to " + std::to_string(Max);
+  if (!v || *v < Min || *v > Max || *v % Multiple != 0)
+    return "a multiple of " + std::to_string(Multiple) + " from " + std::to_string(Min) + " to " +
+           std::to_string(Max);
   c.*Field = *v;
+  return std::nullopt;
+}
+
+// scheme://host[:port], as a browser sends it in Origin.
+bool is_origin(std::string_view text) {
+  std::string_view rest;
+  if (text.rfind("http://", 0) == 0)
+    rest = text.substr(7);
+  else if (text.rfind("https://", 0) == 0)
+    rest = text.substr(8);
+  else
+    return false;
+  return !rest.empty() && rest.find_first_of(" /?#@,") == std::string_view::npos;
+}
+
+std::optional<std::string> set_allowed_origins(Config& c, const std::string& text) {
+  c.allowed_origins.clear();
+  if (text.empty()) return std::nullopt;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (item != "*" && !is_origin(item))
+      return "* or a comma list of origins such as https://example.org:8443";
+    c.allowed_origins.push_back(item);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> set_auth_token(Config& c, const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  const bool url_safe = std::all_of(text.begin(), text.end(), [](unsigned char ch) {
+    return std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~';
+  });
+  if (text.size() < 16 || text.size() > 256 || !url_safe)
+    return "16 to 256 characters of A-Z a-z 0-9 - _ . ~";
+  c.auth_token = text;
+  return std::nullopt;
+}
+
+template <std::string Config::*Field>
+std::optional<std::string> set_readable_file(Config& c, const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  if (access(text.c_str(), R_OK) != 0) return "the path of a readable PEM file";
+  c.*Field = text;
   return std::nullopt;
 }
 
@@ -157,10 +204,11 @@ const std::vector<Row>& rows() {
   static const std::vector<Row> table = {
       {{"CS_HOST", "0.0.0.0", "address the HTTP/WebSocket server binds"}, set_host},
       {{"CS_PORT", "8080", "its port"}, set_int<1, 65535, &Config::port>},
-      {{"CS_WIDTH", "1280", "frame width in pixels (even)"},
-       set_even_int<64, 3840, &Config::width>},
+      // The NV12 read-back packs 4 luma pixels per RGBA texel: width % 4.
+      {{"CS_WIDTH", "1280", "frame width in pixels (a multiple of 4)"},
+       set_multiple_int<64, 3840, 4, &Config::width>},
       {{"CS_HEIGHT", "720", "frame height in pixels (even)"},
-       set_even_int<64, 2160, &Config::height>},
+       set_multiple_int<64, 2160, 2, &Config::height>},
       {{"CS_FPS", "30", "frames per second"}, set_int<1, 120, &Config::fps>},
       {{"CS_BITRATE_KBPS", "2500", "target video bitrate in kbit/s"},
        set_int<100, 100000, &Config::bitrate_kbps>},
@@ -169,7 +217,7 @@ const std::vector<Row>& rows() {
       {{"CS_STUN_SERVER", "", "STUN server, e.g. stun://host:3478"}, set_stun},
       {{"CS_TURN_SERVER", "", "TURN relay, e.g. turn://host:3478"}, set_turn},
       {{"CS_TURN_USER", "", "TURN user name"}, set_turn_user},
-      {{"CS_TURN_PASS", "", "TURN password"}, set_turn_pass},
+      {{"CS_TURN_PASS", "", "TURN password", true}, set_turn_pass},
       {{"CS_ICE_ADDRESSES", "",
         "comma list of local addresses for ICE host candidates (default all)"},
        set_ice_addresses},
@@ -184,6 +232,21 @@ const std::vector<Row>& rows() {
        set_int<0, 100, &Config::fec_percent>},
       {{"CS_KEYFRAME_INTERVAL", "0", "frames between periodic keyframes; 0 = one a second"},
        set_int<0, 3600, &Config::keyframe_interval_frames>},
+      {{"CS_MAX_PER_IP", "8",
+        "WebSockets open at once from one client address; the next is refused; 0 = no limit"},
+       set_int<0, 10000, &Config::max_per_ip>},
+      {{"CS_NEGOTIATION_TIMEOUT", "30",
+        "seconds from a viewer's socket opening to its media connecting, or it is closed"},
+       set_int<1, 600, &Config::negotiation_timeout_s>},
+      {{"CS_ALLOWED_ORIGINS", "",
+        "origins whose pages may open /ws (comma list, or *); default: the server's own"},
+       set_allowed_origins},
+      {{"CS_AUTH_TOKEN", "", "when set, every request needs it (Authorization: Bearer, or ?token=)",
+        true},
+       set_auth_token},
+      {{"CS_TLS_CERT", "", "PEM certificate (chain): serve HTTPS and WSS on the same port"},
+       set_readable_file<&Config::tls_cert>},
+      {{"CS_TLS_KEY", "", "PEM private key for CS_TLS_CERT"}, set_readable_file<&Config::tls_key>},
       {{"CS_LOG_LEVEL", "info", "error, warn, info, debug"}, set_log_level},
   };
   return table;
@@ -220,12 +283,15 @@ ConfigResult parse_config(const EnvLookup& lookup) {
     auto value = lookup(row.variable.name);
     if (!value) continue;
     if (auto allowed = row.set(config, *value)) {
-      return {std::nullopt, std::string(row.variable.name) + "='" + *value +
-                                "' is invalid: expected " + *allowed};
+      const std::string shown = row.variable.secret ? "(hidden)" : "'" + *value + "'";
+      return {std::nullopt,
+              std::string(row.variable.name) + "=" + shown + " is invalid: expected " + *allowed};
     }
   }
   if (config.turn_server.empty() && (!config.turn_user.empty() || !config.turn_pass.empty()))
     return {std::nullopt, "CS_TURN_USER/CS_TURN_PASS are set but CS_TURN_SERVER is not"};
+  if (config.tls_cert.empty() != config.tls_key.empty())
+    return {std::nullopt, "CS_TLS_CERT and CS_TLS_KEY must be set together"};
   return {config, {}};
 }
 

@@ -29,8 +29,8 @@ struct Case {
 const Case kCases[] = {
     {"CS_HOST", "127.0.0.1", "not-an-ip", "IPv4 or IPv6"},
     {"CS_PORT", "9000", "70000", "1 to 65535"},
-    {"CS_WIDTH", "1920", "1281", "even integer"},
-    {"CS_HEIGHT", "1080", "abc", "even integer"},
+    {"CS_WIDTH", "1920", "1282", "multiple of 4"},
+    {"CS_HEIGHT", "1080", "abc", "multiple of 2"},
     {"CS_FPS", "60", "0", "1 to 120"},
     {"CS_BITRATE_KBPS", "4000", "-5", "100 to 100000"},
     {"CS_ENCODER", "x264", "h265", "auto, x264, vaapi, nvenc"},
@@ -46,6 +46,12 @@ const Case kCases[] = {
     {"CS_FEC_PERCENT", "20", "101", "0 to 100"},
     {"CS_RTX_COPIES", "1", "3", "1 to 2"},
     {"CS_KEYFRAME_INTERVAL", "60", "-1", "0 to 3600"},
+    {"CS_MAX_PER_IP", "0", "-1", "0 to 10000"},
+    {"CS_NEGOTIATION_TIMEOUT", "5", "0", "1 to 600"},
+    {"CS_ALLOWED_ORIGINS", "https://a.example:8443,http://b", "a.example", "origins"},
+    {"CS_AUTH_TOKEN", "0123456789abcdef", "short", "16 to 256"},
+    {"CS_TLS_CERT", "/etc/hostname", "/nonexistent.pem", "readable PEM"},
+    {"CS_TLS_KEY", "/etc/hostname", "/nonexistent.pem", "readable PEM"},
 };
 }  // namespace
 
@@ -66,6 +72,22 @@ TEST_CASE("config defaults match SPEC.md") {
   CHECK(c.timecode);
   CHECK(c.max_viewers == 32);
   CHECK(c.log_level == cs::log::Level::info);
+}
+
+TEST_CASE("a refused secret is never echoed") {
+  auto r = parse_with({{"CS_AUTH_TOKEN", "hunter2 with spaces"}});
+  CHECK_FALSE(r.config);
+  CHECK(r.error.find("hunter2") == std::string::npos);
+  CHECK(r.error.find("CS_AUTH_TOKEN") != std::string::npos);
+  r = parse_with({{"CS_TURN_SERVER", "turn://127.0.0.1"}, {"CS_TURN_PASS", "s3cret/x"}});
+  CHECK_FALSE(r.config);
+  CHECK(r.error.find("s3cret") == std::string::npos);
+}
+
+TEST_CASE("TLS needs both the certificate and the key") {
+  CHECK_FALSE(parse_with({{"CS_TLS_CERT", "/etc/hostname"}}).config);
+  CHECK_FALSE(parse_with({{"CS_TLS_KEY", "/etc/hostname"}}).config);
+  CHECK(parse_with({{"CS_TLS_CERT", "/etc/hostname"}, {"CS_TLS_KEY", "/etc/hostname"}}).config);
 }
 
 TEST_CASE("each variable takes a good value and refuses a bad one with one clear line") {

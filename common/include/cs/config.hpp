@@ -29,10 +29,18 @@ struct Config {
   std::vector<std::string> ice_addresses;  // empty: all interfaces
   bool timecode = true;
   int max_viewers = 32;
-  bool nack = true;        // answer NACKs with retransmissions (RTX)
-  int rtx_copies = 2;      // copies of each retransmission
-  int fec_percent = 0;     // ULPFEC redundancy; 0 = off
+  bool nack = true;                  // answer NACKs with retransmissions (RTX)
+  int rtx_copies = 2;                // copies of each retransmission
+  int fec_percent = 0;               // ULPFEC redundancy; 0 = off
   int keyframe_interval_frames = 0;  // 0: one a second (CS_FPS)
+  int max_per_ip = 8;                // WebSockets open at once from one address; 0 = no limit
+  int negotiation_timeout_s = 30;    // socket open → media connected, or closed
+  // Origins allowed to open /ws ("https://host:port"); empty: the server's
+  // own origin only; "*": any. Clients that send no Origin are let in.
+  std::vector<std::string> allowed_origins;
+  std::string auth_token;  // empty: no authentication
+  std::string tls_cert;    // PEM paths; both or neither
+  std::string tls_key;
   log::Level log_level = log::Level::info;
 
   // webrtcbin's turn-server URI with the credentials folded in, or empty.
@@ -44,6 +52,7 @@ struct ConfigVariable {
   const char* name;           // CS_PORT
   const char* default_value;  // "8080", or "" for none
   const char* meaning;
+  bool secret = false;  // its value is never printed (errors, --help, logs)
 };
 
 const std::vector<ConfigVariable>& config_variables();
