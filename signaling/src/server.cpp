@@ -16,6 +16,7 @@
 
 #include "cs/faults.hpp"
 #include "cs/log.hpp"
+#include "cs/signaling/http_route.hpp"
 #include "cs/signaling/protocol.hpp"
 
 namespace cs::signaling {
@@ -266,19 +267,24 @@ void Server::Impl::forget(PerSession* pss) {
 }
 
 int Server::Impl::on_http(lws* wsi, PerSession* pss, const char* uri) {
-  std::string_view path = uri ? uri : "/";
-  if (path == "/" || path.empty()) path = "/index.html";
-  std::string name(path.substr(1));
+  // lws hands over the path without its query, already percent-decoded and
+  // with "." and ".." segments resolved; route_http_path checks it again on
+  // its own terms (exact names only), so what lws did is not relied upon.
+  static const EmbeddedFiles no_files{nullptr, 0};
+  const HttpRoute route =
+      route_http_path(uri ? uri : "", settings.web_files ? *settings.web_files : no_files);
   std::optional<std::string_view> body;
-  if (name == "stats" && settings.stats_json) {
+  std::string_view name;
+  if (route.kind == HttpRoute::Kind::stats && settings.stats_json) {
     release_body(pss);
     pss->owned_body = new std::string(settings.stats_json());
     body = *pss->owned_body;
     name = "stats.json";
-  } else if (settings.web_files) {
-    body = settings.web_files->find(name);
+  } else if (route.kind == HttpRoute::Kind::file) {
+    body = route.file->view();
+    name = route.file->name;
   }
-  if (!body || name.find("..") != std::string::npos) {
+  if (!body) {
     if (lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, nullptr)) return -1;
     return lws_http_transaction_completed(wsi) ? -1 : 0;
   }
