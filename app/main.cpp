@@ -228,7 +228,10 @@ int run(const Config& config, Design design) {
   }
 
   SocketOutbox outbox;
-  streaming::HubSettings hub_settings{config.max_viewers, 30};
+  streaming::HubSettings hub_settings;
+  hub_settings.max_viewers = config.max_viewers;
+  hub_settings.negotiation_timeout_s = config.negotiation_timeout_s;
+  hub_settings.max_waiting_sockets = std::max(64, 2 * config.max_viewers);
   streaming::ViewerHub hub(hub_settings, *media.source, outbox, [&renderer](bool active) {
     if (active)
       renderer.resume();

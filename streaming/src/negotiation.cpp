@@ -23,7 +23,77 @@ bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
+std::vector<std::string_view> split_spaces(std::string_view text) {
+  std::vector<std::string_view> fields;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t end = text.find(' ', pos);
+    if (end == std::string_view::npos) end = text.size();
+    fields.push_back(text.substr(pos, end - pos));
+    pos = end + 1;
+  }
+  return fields;
+}
+
+bool all_of(std::string_view s, bool (*ok)(char)) {
+  if (s.empty()) return false;
+  for (char ch : s)
+    if (!ok(ch)) return false;
+  return true;
+}
+
+bool is_digit(char ch) {
+  return ch >= '0' && ch <= '9';
+}
+// RFC 8839 ice-char: ALPHA / DIGIT / "+" / "/"
+bool is_ice_char(char ch) {
+  return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || is_digit(ch) || ch == '+' ||
+         ch == '/';
+}
+// An IPv4/IPv6 literal or a host name (mDNS "<uuid>.local"): no parsing
+// beyond the characters, libnice resolves or rejects the rest.
+bool is_address_char(char ch) {
+  return is_ice_char(ch) || ch == '.' || ch == ':' || ch == '-' || ch == '_' || ch == '%';
+}
+bool is_token_char(char ch) {
+  return ch > ' ' && ch < 0x7f;
+}
+
+bool number_in(std::string_view s, size_t max_digits, unsigned long long max) {
+  if (!all_of(s, is_digit) || s.size() > max_digits) return false;
+  unsigned long long v = 0;
+  for (char ch : s) v = v * 10 + static_cast<unsigned>(ch - '0');
+  return v <= max;
+}
+
 }  // namespace
+
+// RFC 8839 section 5.1: "candidate:" foundation SP component-id SP transport
+// SP priority SP connection-address SP port SP "typ" SP cand-type, then
+// name/value pairs (raddr, rport, tcptype, generation, ufrag, ...).
+std::optional<std::string> candidate_syntax_error(std::string_view c) {
+  constexpr std::string_view kPrefix = "candidate:";
+  if (c.substr(0, kPrefix.size()) != kPrefix) return "candidate must start with 'candidate:'";
+  const auto f = split_spaces(c.substr(kPrefix.size()));
+  if (f.size() < 8) return "candidate has fewer than 8 fields";
+  if (!all_of(f[0], is_ice_char) || f[0].size() > 32) return "candidate foundation is malformed";
+  if (!number_in(f[1], 3, 256) || f[1] == "0") return "candidate component-id is malformed";
+  if (!all_of(f[2], is_token_char) || f[2].size() > 16) return "candidate transport is malformed";
+  if (!number_in(f[3], 10, 4294967295ULL)) return "candidate priority is malformed";
+  if (!all_of(f[4], is_address_char) || f[4].size() > 253) return "candidate address is malformed";
+  if (!number_in(f[5], 5, 65535)) return "candidate port is malformed";
+  if (f[6] != "typ") return "candidate lacks 'typ'";
+  if (!all_of(f[7], is_token_char)) return "candidate type is malformed";
+  if ((f.size() - 8) % 2 != 0) return "candidate extension has a name without a value";
+  for (size_t i = 8; i < f.size(); i += 2) {
+    if (!all_of(f[i], is_token_char) || !all_of(f[i + 1], is_token_char))
+      return "candidate extension is malformed";
+    if (f[i] == "raddr" && (!all_of(f[i + 1], is_address_char) || f[i + 1].size() > 253))
+      return "candidate raddr is malformed";
+    if (f[i] == "rport" && !number_in(f[i + 1], 5, 65535)) return "candidate rport is malformed";
+  }
+  return std::nullopt;
+}
 
 std::optional<std::string> Negotiation::on_offer() {
   if (state_ != State::awaiting_offer) return "an offer was already received on this connection";
@@ -40,20 +110,19 @@ std::vector<RemoteCandidate> Negotiation::on_answer_sent() {
 
 Negotiation::CandidateDecision Negotiation::on_remote_candidate(RemoteCandidate c) {
   using Action = CandidateDecision::Action;
+  if (c.mline_index > 16) return {Action::reject, "sdpMLineIndex out of range"};
   if (state_ == State::failed) return {Action::drop, "connection failed"};
   if (!c.candidate.empty()) {
-    // webrtcbin 1.22 takes any other string as end-of-candidates.
-    if (c.candidate.rfind("candidate:", 0) != 0)
-      return {Action::reject, "candidate must start with 'candidate:'"};
+    // Checked now, before any offer too: a held candidate that webrtcbin
+    // refuses later could not be answered any more (1.22 takes some bad
+    // strings as end-of-candidates without a word).
     if (c.candidate.size() > 1024) return {Action::reject, "candidate too long"};
-    if (c.candidate.find_first_of("\r\n") != std::string::npos)
-      return {Action::reject, "candidate contains a line break"};
+    if (auto error = candidate_syntax_error(c.candidate)) return {Action::reject, *error};
     // mDNS names leak a resolver each in webrtcbin 1.22.0; ICE still
     // connects through the browser's checks (peer-reflexive).
     if (ends_with(candidate_address(c.candidate), ".local"))
       return {Action::drop, "mDNS candidate"};
   }
-  if (c.mline_index > 16) return {Action::reject, "sdpMLineIndex out of range"};
   if (++candidates_seen_ > kMaxCandidates) return {Action::reject, "too many candidates"};
   if (state_ == State::awaiting_offer || state_ == State::answering) {
     held_.push_back(std::move(c));

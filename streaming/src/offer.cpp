@@ -2,6 +2,7 @@
 
 #include <gst/sdp/sdp.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -76,6 +77,42 @@ int extmap_id(const GstSDPMedia* media, const GstSDPMessage* message, const char
   return -1;
 }
 
+// "VP8, VP9, H264 (packetization-mode=0)": what a video m-line offers, for
+// the error that says why none of it will do.
+std::string offered_codecs(const GstSDPMedia* media) {
+  std::string out;
+  for (guint f = 0; f < gst_sdp_media_formats_len(media) && f < 16; ++f) {
+    const int pt = std::atoi(gst_sdp_media_get_format(media, f));
+    const char* rtpmap = attribute_for(media, "rtpmap", pt);
+    if (!rtpmap) continue;
+    std::string_view name(rtpmap);
+    name = name.substr(0, std::min<std::size_t>(name.find('/'), 16));
+    if (name == "rtx" || name == "red" || name == "ulpfec" || name == "flexfec-03") continue;
+    std::string item(name);
+    for (char& ch : item)
+      if (!g_ascii_isalnum(ch) && ch != '-' && ch != '_') ch = '?';
+    if (item == "H264") {
+      const char* fmtp = attribute_for(media, "fmtp", pt);
+      const std::string mode = fmtp_value(fmtp ? fmtp : "", "packetization-mode");
+      item += " (packetization-mode=" + (mode.empty() ? std::string("0") : mode.substr(0, 4)) + ")";
+    }
+    if (out.find(item) != std::string::npos) continue;
+    if (!out.empty()) out += ", ";
+    out += item;
+  }
+  return out.empty() ? "none" : out;
+}
+
+// The server only sends: a video m-line must let the viewer receive.
+bool viewer_can_receive(const GstSDPMedia* media) {
+  for (guint i = 0; i < gst_sdp_media_attributes_len(media); ++i) {
+    const char* key = gst_sdp_media_get_attribute(media, i)->key;
+    if (key && (std::strcmp(key, "sendonly") == 0 || std::strcmp(key, "inactive") == 0))
+      return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 OfferAnalysis analyse_offer(const std::string& sdp) {
@@ -84,9 +121,16 @@ OfferAnalysis analyse_offer(const std::string& sdp) {
     return {std::nullopt, "offer SDP does not parse"};
   std::unique_ptr<GstSDPMessage, SdpMessageDeleter> message(raw);
 
+  std::string other_media;
   for (guint m = 0; m < gst_sdp_message_medias_len(message.get()); ++m) {
     const GstSDPMedia* media = gst_sdp_message_get_media(message.get(), m);
-    if (!media->media || std::strcmp(media->media, "video") != 0) continue;
+    if (!media->media || std::strcmp(media->media, "video") != 0 || media->port == 0) {
+      if (media->media && other_media.size() < 64)
+        other_media += (other_media.empty() ? "" : ", ") + std::string(media->media).substr(0, 16);
+      continue;
+    }
+    if (!viewer_can_receive(media))
+      return {std::nullopt, "offer's video is sendonly or inactive: the server only sends video"};
     OfferSummary best;
     best.video_mline = m;
     int best_rank = 100;
@@ -106,11 +150,14 @@ OfferAnalysis analyse_offer(const std::string& sdp) {
       }
     }
     if (best.h264_payload_type < 0)
-      return {std::nullopt, "offer has no H.264 video with packetization-mode=1"};
+      return {std::nullopt,
+              std::string("offer has no codec the server can send: the server sends ") +
+                  kSendableCodecs + "; the offer has " + offered_codecs(media)};
     best.playout_delay_ext_id = extmap_id(media, message.get(), kPlayoutDelayUri);
     return {best, {}};
   }
-  return {std::nullopt, "offer has no video m-line"};
+  return {std::nullopt, "offer has no video m-line" +
+                            (other_media.empty() ? std::string() : " (only " + other_media + ")")};
 }
 
 }  // namespace cs::streaming

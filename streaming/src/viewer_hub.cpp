@@ -111,9 +111,7 @@ void ViewerHub::remove_silent_viewers() {
     why.precision(1);
     why << std::fixed << "nothing from the viewer's media transport (no RTCP) for " << seconds
         << " s";
-    outbox_.send_error(id, "no RTCP from you: your stream was stopped");
-    remove(id, why.str());
-    outbox_.close(id);
+    refuse(id, "no RTCP from you: your stream was stopped", why.str());
   }
 }
 
@@ -131,18 +129,36 @@ std::size_t ViewerHub::connected_count() const {
 
 // Called after every viewer added or removed, whatever removed it.
 void ViewerHub::update_activity() {
-  published_count_.store(static_cast<int>(viewers_.size()));
-  const bool active = !viewers_.empty();
+  const std::size_t viewers = viewer_count();
+  published_count_.store(static_cast<int>(viewers));
+  const bool active = viewers > 0;
   if (active == active_) return;
   active_ = active;
   log::info(active ? "first viewer: rendering starts" : "no viewer left: rendering stops");
   if (on_activity_) on_activity_(active);
 }
 
+namespace {
+
+// A socket becomes a viewer, and takes a slot, with its first offer.
+bool holds_slot(const Negotiation& n) {
+  return n.state() != Negotiation::State::awaiting_offer;
+}
+
+}  // namespace
+
+std::size_t ViewerHub::viewer_count() const {
+  std::size_t n = 0;
+  for (const auto& [id, v] : viewers_)
+    if (holds_slot(v->negotiation)) ++n;
+  return n;
+}
+
 void ViewerHub::on_connected(ViewerId id) {
-  if (viewers_.size() >= static_cast<std::size_t>(settings_.max_viewers)) {
-    log::warn("viewer ", id, ": refused, already ", viewers_.size(), " viewers (CS_MAX_VIEWERS)");
-    outbox_.send_error(id, "server full: " + std::to_string(settings_.max_viewers) + " viewers");
+  const std::size_t waiting = viewers_.size() - viewer_count();
+  if (waiting >= static_cast<std::size_t>(settings_.max_waiting_sockets)) {
+    log::warn("viewer ", id, ": refused, already ", waiting, " sockets waiting to offer");
+    outbox_.send_error(id, "server busy: too many connections waiting to offer");
     outbox_.close(id);
     return;
   }
@@ -152,34 +168,57 @@ void ViewerHub::on_connected(ViewerId id) {
       G_PRIORITY_DEFAULT, static_cast<guint>(settings_.negotiation_timeout_s),
       [](gpointer data) -> gboolean {
         auto* t = static_cast<Ticket*>(data);
-        if (Viewer* v = t->hub->find(t->id)) {
-          v->timeout_source = 0;
-          if (v->negotiation.state() != Negotiation::State::connected) {
-            t->hub->outbox_.send_error(t->id, "negotiation timed out");
-            t->hub->remove(t->id, "negotiation timed out");
-          }
-        }
+        t->hub->on_negotiation_timeout(t->id);
         return G_SOURCE_REMOVE;
       },
       ticket, [](gpointer data) { delete static_cast<Ticket*>(data); });
   viewers_.emplace(id, std::move(viewer));
-  log::info("viewer ", id, ": connected (", viewers_.size(), " now)");
-  update_activity();
+  log::debug("viewer ", id, ": socket open, waiting for its offer");
+}
+
+void ViewerHub::on_negotiation_timeout(ViewerId id) {
+  Viewer* viewer = find(id);
+  if (!viewer) return;
+  viewer->timeout_source = 0;
+  if (viewer->negotiation.state() == Negotiation::State::connected) return;
+  const std::string limit = std::to_string(settings_.negotiation_timeout_s) + " s";
+  if (viewer->negotiation.state() == Negotiation::State::awaiting_offer) {
+    log::warn("viewer ", id, ": no offer within ", limit, " (CS_NEGOTIATION_TIMEOUT); closing");
+    refuse(id, "negotiation timed out: no offer within " + limit, "no offer within " + limit);
+  } else
+    refuse(id, "negotiation timed out: media not connected within " + limit,
+           std::string("negotiation timed out (") + to_string(viewer->negotiation.state()) + " after " + limit +
+               ")");
+}
+
+void ViewerHub::refuse(ViewerId id, const std::string& message, const std::string& why) {
+  outbox_.send_error(id, message);
+  remove(id, why);
+  outbox_.close(id);
 }
 
 void ViewerHub::on_offer(ViewerId id, const std::string& sdp) {
   Viewer* viewer = find(id);
   if (!viewer) return;
+  if (!holds_slot(viewer->negotiation)) {
+    const std::size_t viewers = viewer_count();
+    if (viewers >= static_cast<std::size_t>(settings_.max_viewers)) {
+      log::warn("viewer ", id, ": refused, already ", viewers, " viewers (CS_MAX_VIEWERS)");
+      refuse(id, "server full: " + std::to_string(settings_.max_viewers) + " viewers",
+             "server full");
+      return;
+    }
+  }
   if (auto refused = viewer->negotiation.on_offer()) {
     outbox_.send_error(id, *refused);
     return;
   }
+  log::info("viewer ", id, ": offer received (", viewer_count(), " viewers now)");
+  update_activity();
   const OfferAnalysis offer = analyse_offer(sdp);
   if (!offer.summary) {
     log::warn("viewer ", id, ": ", offer.error);
-    outbox_.send_error(id, offer.error);
-    remove(id, "unusable offer");
-    outbox_.close(id);
+    refuse(id, offer.error, "unusable offer");
     return;
   }
   std::string error;
@@ -188,9 +227,7 @@ void ViewerHub::on_offer(ViewerId id, const std::string& sdp) {
       media_.add_viewer("viewer-" + std::to_string(next_name_++), *offer.summary, error);
   if (!viewer->media) {
     log::error("viewer ", id, ": ", error.empty() ? "branch failed to start" : error);
-    outbox_.send_error(id, "server could not set up the stream");
-    remove(id, "branch failed");
-    outbox_.close(id);
+    refuse(id, "server could not set up the stream", "branch failed");
     return;
   }
   connect_signals(id, *viewer);
@@ -210,9 +247,7 @@ void ViewerHub::on_offer(ViewerId id, const std::string& sdp) {
         ViewerId vid = t->id;
         post_to_main([hub, vid, ok] {
           if (!ok) {
-            hub->outbox_.send_error(vid, "the offer was not accepted");
-            hub->remove(vid, "set-remote-description failed");
-            hub->outbox_.close(vid);
+            hub->refuse(vid, "the offer was not accepted", "set-remote-description failed");
             return;
           }
           hub->on_remote_description_set(vid);
@@ -268,9 +303,7 @@ void ViewerHub::on_answer_created(ViewerId id, GstWebRTCSessionDescription* answ
   if (!viewer || !viewer->media) return;
   if (!answer) {
     log::warn("viewer ", id, ": webrtcbin made no answer (codecs do not match?)");
-    outbox_.send_error(id, "no answer could be made for this offer");
-    remove(id, "no answer");
-    outbox_.close(id);
+    refuse(id, "no answer could be made for this offer", "no answer");
     return;
   }
   g_signal_emit_by_name(viewer->media->webrtcbin(), "set-local-description", answer, nullptr);
@@ -352,9 +385,7 @@ void ViewerHub::on_connection_state(ViewerId id, int state) {
                         ("CS_TEST_FAULTS=branch-error"));
   } else if (state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED) {
     viewer->negotiation.on_failed();
-    outbox_.send_error(id, "peer connection failed");
-    remove(id, "peer connection failed");
-    outbox_.close(id);
+    refuse(id, "peer connection failed", "peer connection failed");
   }
 }
 
@@ -362,9 +393,7 @@ bool ViewerHub::on_element_error(GstObject* source, const std::string& message) 
   for (auto& [id, viewer] : viewers_) {
     if (viewer->media && viewer->media->owns(source)) {
       const ViewerId victim = id;
-      outbox_.send_error(victim, "stream error");
-      remove(victim, "pipeline error: " + message);
-      outbox_.close(victim);
+      refuse(victim, "stream error", "pipeline error: " + message);
       return true;
     }
   }
@@ -387,7 +416,10 @@ void ViewerHub::remove(ViewerId id, const std::string& why) {
     viewer->signal_handlers.clear();
     viewer->media.reset();
   }
-  log::info("viewer ", id, ": removed (", why, "), ", viewers_.size(), " left");
+  if (holds_slot(viewer->negotiation))
+    log::info("viewer ", id, ": removed (", why, "), ", viewer_count(), " left");
+  else
+    log::debug("viewer ", id, ": socket gone before its offer (", why, ")");
   update_activity();
 }
 

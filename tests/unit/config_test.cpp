@@ -97,6 +97,9 @@ TEST_CASE("each variable takes a good value and refuses a bad one with one clear
     if (std::string(tc.variable).rfind("CS_TURN_", 0) == 0 &&
         std::string(tc.variable) != "CS_TURN_SERVER")
       base["CS_TURN_SERVER"] = "turn://127.0.0.1:3478";
+    const std::string name = tc.variable;
+    if (name == "CS_TLS_CERT") base["CS_TLS_KEY"] = "/etc/hostname";
+    if (name == "CS_TLS_KEY") base["CS_TLS_CERT"] = "/etc/hostname";
     auto good = base;
     good[tc.variable] = tc.good;
     CHECK(parse_with(good).config.has_value());
@@ -105,7 +108,8 @@ TEST_CASE("each variable takes a good value and refuses a bad one with one clear
     auto r = parse_with(bad);
     CHECK_FALSE(r.config.has_value());
     CHECK(r.error.find(tc.variable) != std::string::npos);
-    CHECK(r.error.find(tc.bad) != std::string::npos);
+    const bool secret = name == "CS_TURN_PASS" || name == "CS_AUTH_TOKEN";
+    CHECK((r.error.find(tc.bad) != std::string::npos) == !secret);
     CHECK(r.error.find(tc.allowed) != std::string::npos);
     CHECK(r.error.find('\n') == std::string::npos);
   }

@@ -90,5 +90,62 @@ TEST_CASE("offers without usable H.264 are refused with a reason") {
       "v=0\r\no=- 1 2 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=video 9 RTP/AVP 96\r\na=rtpmap:96 "
       "VP8/90000\r\n");
   CHECK_FALSE(vp8_only.summary);
-  CHECK(vp8_only.error.find("H.264") != std::string::npos);
+  // The error names what the server sends and what the offer had.
+  CHECK(vp8_only.error.find(kSendableCodecs) != std::string::npos);
+  CHECK(vp8_only.error.find("VP8") != std::string::npos);
+  CHECK(no_video.error.find("audio") != std::string::npos);
+  auto mode0 = analyse_offer(
+      "v=0\r\no=- 1 2 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=video 9 RTP/AVP 96 97\r\na=rtpmap:96 "
+      "H264/90000\r\na=rtpmap:97 rtx/90000\r\na=fmtp:97 apt=96\r\n");
+  CHECK_FALSE(mode0.summary);
+  CHECK(mode0.error.find("H264 (packetization-mode=0)") != std::string::npos);
+  CHECK(mode0.error.find("rtx") == std::string::npos);
+  auto sendonly = analyse_offer(
+      "v=0\r\no=- 1 2 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=video 9 RTP/AVP 96\r\na=sendonly\r\n"
+      "a=rtpmap:96 H264/90000\r\na=fmtp:96 packetization-mode=1\r\n");
+  CHECK_FALSE(sendonly.summary);
+  CHECK(sendonly.error.find("sendonly") != std::string::npos);
+}
+
+TEST_CASE("candidate grammar (RFC 8839): browsers' candidates pass, malformed ones are refused") {
+  const char* good[] = {
+      "candidate:1 1 udp 2122260223 10.77.0.2 5000 typ host",
+      "candidate:842163049 1 udp 1677729535 203.0.113.7 61665 typ srflx raddr 10.77.0.2 rport "
+      "61665 generation 0 ufrag hzsW network-cost 999",
+      "candidate:2 1 TCP 1518280447 10.77.0.2 9 typ host tcptype active",
+      "candidate:0 1 UDP 2122252543 3f1a-22ab.local 49203 typ host",
+      "candidate:1 1 UDP 92217087 fd00::1 55000 typ relay raddr fd00::2 rport 3478",
+      "candidate:a+b/c 2 udp 1 10.0.0.1 0 typ prflx",
+  };
+  for (const char* c : good) {
+    CAPTURE(c);
+    CHECK_FALSE(candidate_syntax_error(c));
+  }
+  const char* bad[] = {
+      "x",
+      "candidate:garbage",
+      "candidate:1 1 udp 1 10.0.0.1 9",
+      "candidate:1 1 udp 1 10.0.0.1 9 type host",
+      "candidate:1 1 udp 1 10.0.0.1 70000 typ host",
+      "candidate:1 0 udp 1 10.0.0.1 9 typ host",
+      "candidate:1 1 udp 99999999999 10.0.0.1 9 typ host",
+      "candidate:1 1 udp 1 10.0.0.1 9 typ host raddr",
+      "candidate:1 1 udp 1 10.0.0.1 9 typ host rport x",
+      "candidate:1 1 udp 1 10.0.0.1 9 typ host generation\t0",
+      "candidate:1 1 udp 1 10.0.0.1;rm 9 typ host",
+      "candidate:1  1 udp 1 10.0.0.1 9 typ host",
+      "candidate:1 1 udp 1 10.0.0.1 9 typ host ",
+  };
+  for (const char* c : bad) {
+    CAPTURE(c);
+    CHECK(candidate_syntax_error(c));
+  }
+}
+
+TEST_CASE("a malformed candidate is refused at once, also before any offer") {
+  Negotiation n;
+  const auto d = n.on_remote_candidate({0, "candidate:garbage"});
+  CHECK(d.action == Action::reject);
+  CHECK_FALSE(d.reason.empty());
+  CHECK(n.on_answer_sent().empty());  // nothing of it was held
 }

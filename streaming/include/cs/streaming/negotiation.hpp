@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace cs::streaming {
@@ -46,5 +47,8 @@ class Negotiation {
 };
 
 const char* to_string(Negotiation::State state);
+
+// Why `candidate` is not an RFC 8839 candidate attribute, or nothing.
+std::optional<std::string> candidate_syntax_error(std::string_view candidate);
 
 }  // namespace cs::streaming

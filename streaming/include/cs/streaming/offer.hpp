@@ -9,6 +9,9 @@ namespace cs::streaming {
 inline constexpr const char* kPlayoutDelayUri =
     "http://www.webrtc.org/experiments/rtp-hdrext/playout-delay";
 
+// What a viewer's offer must include, named in the error when it does not.
+inline constexpr const char* kSendableCodecs = "H264 (packetization-mode=1)";
+
 struct OfferSummary {
   unsigned video_mline = 0;       // index of the first video m-line
   int h264_payload_type = -1;     // chosen H.264 payload, packetization-mode=1

@@ -31,8 +31,13 @@ class ViewerOutbox {
 };
 
 struct HubSettings {
-  int max_viewers = 32;
+  int max_viewers = 32;  // viewers that have sent an offer
+  // From the socket opening to the media connecting; then an error and the
+  // socket is closed. A socket that never offers holds no viewer slot and
+  // starts no rendering, but it lives until then.
   int negotiation_timeout_s = 30;
+  // Sockets open at once that have not offered yet; further ones are refused.
+  int max_waiting_sockets = 64;
   // A connected viewer that sends nothing over its media transport for this
   // long, or for twice the longest silence it has shown before if that is
   // longer, is gone. Chromium reports (RTCP) every second, a GStreamer
@@ -43,8 +48,9 @@ struct HubSettings {
 
 class ViewerHub {
  public:
-  // `on_activity(true)` when the first viewer arrives, `(false)` when the
-  // last one leaves: the app starts and stops rendering on it.
+  // `on_activity(true)` when the first viewer offers, `(false)` when the
+  // last one leaves: the app starts and stops rendering on it. A socket
+  // that has not offered is not a viewer yet: it takes no slot.
   ViewerHub(const HubSettings& settings, MediaSource& media, ViewerOutbox& outbox,
             std::function<void(bool active)> on_activity);
   ~ViewerHub();
@@ -57,7 +63,7 @@ class ViewerHub {
   bool on_element_error(GstObject* source, const std::string& message);
   void close_all();
 
-  std::size_t viewer_count() const { return viewers_.size(); }
+  std::size_t viewer_count() const;  // sockets that have offered
   std::size_t connected_count() const;
   // viewer_count() as of the last change, readable from any thread (/stats).
   const std::atomic<int>& published_viewer_count() const { return published_count_; }
@@ -66,6 +72,9 @@ class ViewerHub {
   struct Viewer;
   Viewer* find(ViewerId id);
   void remove(ViewerId id, const std::string& why);
+  // Sends `message`, removes the viewer and closes its socket.
+  void refuse(ViewerId id, const std::string& message, const std::string& why);
+  void on_negotiation_timeout(ViewerId id);
   void start_answer(ViewerId id, Viewer& viewer);
   void on_remote_description_set(ViewerId id);
   void on_answer_created(ViewerId id, GstWebRTCSessionDescription* answer);
