@@ -116,10 +116,14 @@ bool viewer_can_receive(const GstSDPMedia* media) {
 }  // namespace
 
 OfferAnalysis analyse_offer(const std::string& sdp) {
+  // GstSDP reads a C string: what follows a NUL would go unseen.
+  if (sdp.find('\0') != std::string::npos) return {std::nullopt, "offer SDP contains a NUL byte"};
   GstSDPMessage* raw = nullptr;
-  if (gst_sdp_message_new_from_text(sdp.c_str(), &raw) != GST_SDP_OK || !raw)
-    return {std::nullopt, "offer SDP does not parse"};
+  const GstSDPResult parsed = gst_sdp_message_new_from_text(sdp.c_str(), &raw);
+  // The message is allocated even when the text does not parse (an empty
+  // one): own it before looking at the result.
   std::unique_ptr<GstSDPMessage, SdpMessageDeleter> message(raw);
+  if (parsed != GST_SDP_OK || !message) return {std::nullopt, "offer SDP does not parse"};
 
   std::string other_media;
   for (guint m = 0; m < gst_sdp_message_medias_len(message.get()); ++m) {
