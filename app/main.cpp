@@ -268,10 +268,21 @@ int run(const Config& config, Design design) {
                            &renderer.stage_times(),
                            media.times,
                            &hub.published_viewer_count()};
+  signaling::ServerSettings server_settings;
+  server_settings.host = config.host;
+  server_settings.port = config.port;
+  server_settings.web_files = &cs::web::files();
+  server_settings.stats_json = [&stats] { return stats_json(stats); };
+  server_settings.on_failure = [&fatal](const std::string& why) {
+    fatal.push("signaling: " + why);
+  };
+  server_settings.max_per_ip = config.max_per_ip;
+  server_settings.allowed_origins = config.allowed_origins;
+  server_settings.auth_token = config.auth_token;
+  server_settings.tls_cert = config.tls_cert;
+  server_settings.tls_key = config.tls_key;
   auto server = signaling::Server::start(
-      {config.host, config.port, &cs::web::files(), [&stats] { return stats_json(stats); },
-       [&fatal](const std::string& why) { fatal.push("signaling: " + why); }},
-      [&inbox](signaling::Inbound in) { inbox.push(std::move(in)); });
+      server_settings, [&inbox](signaling::Inbound in) { inbox.push(std::move(in)); });
   if (!server.server) {
     log::error("signaling: ", server.error);
     if (bus_watch) g_source_remove(bus_watch);

@@ -35,6 +35,10 @@
   const video = document.getElementById('video');
   const overlayText = document.getElementById('overlay-text');
   const graph = document.getElementById('overlay-graph');
+  // CS_AUTH_TOKEN: the page was opened as /?token=...; every request it makes
+  // carries the same token.
+  const token = new URLSearchParams(location.search).get('token');
+  const tokenQuery = token ? `?token=${encodeURIComponent(token)}` : '';
 
   const stats = {
     state: 'new',
@@ -69,7 +73,7 @@
 
   function wsUrl() {
     const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    return `${scheme}//${location.host}/ws`;
+    return `${scheme}//${location.host}/ws${tokenQuery}`;
   }
 
   function connect() {
@@ -80,12 +84,16 @@
       closed: false,
       sentEndOfCandidates: false,
       pendingRemoteIce: [],
+      opened: false,
     };
     session = s;
     setState('connecting');
-    s.ws.onopen = () => startPeer(s).catch((e) => fail(s, `offer: ${e.message || e}`));
+    s.ws.onopen = () => {
+      s.opened = true;
+      startPeer(s).catch((e) => fail(s, `offer: ${e.message || e}`));
+    };
     s.ws.onmessage = (ev) => onSignal(s, ev.data).catch((e) => reportError(`signal: ${e.message || e}`));
-    s.ws.onclose = () => fail(s, null);
+    s.ws.onclose = () => (s.opened ? fail(s, null) : refusedOrFailed(s));
     s.ws.onerror = () => reportError('websocket error');
   }
 
@@ -164,6 +172,25 @@
     if (s !== session) return;
     session = null;
     scheduleReconnect();
+  }
+
+  // The WebSocket API hides why an upgrade failed; a plain request with the
+  // same token tells a refused token (401: no point in retrying) from a
+  // server that is down or busy (retry).
+  async function refusedOrFailed(s) {
+    let status = null;
+    try {
+      status = (await fetch(`/stats${tokenQuery}`, { cache: 'no-store' })).status;
+    } catch (_) { /* unreachable: retry */ }
+    if (status === 401) {
+      if (s.closed) return;
+      teardown(s);
+      if (s === session) session = null;
+      reportError('not authorised');
+      setState('not authorised');
+      return;
+    }
+    fail(s, null);
   }
 
   function teardown(s) {

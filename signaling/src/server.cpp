@@ -10,12 +10,15 @@
 #include <deque>
 #include <exception>
 #include <mutex>
+#include <optional>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
 #include "cs/faults.hpp"
 #include "cs/log.hpp"
+#include "cs/signaling/access.hpp"
 #include "cs/signaling/http_route.hpp"
 #include "cs/signaling/protocol.hpp"
 
@@ -24,16 +27,21 @@ namespace cs::signaling {
 struct Connection {
   ConnectionId id = 0;
   std::string incoming;  // reassembled fragments of the current message
-  bool oversized = false;
   bool binary = false;
   std::int64_t valid_ns = 0;  // the upgrade or the last pong
   bool ping_due = false;      // to be written at the next writeable
   bool ping_unanswered = false;
-  bool peer_closed = false;  // the peer sent a close frame
-  bool we_closed = false;    // we closed it (asked for, or no pong)
+  bool peer_closed = false;     // the peer sent a close frame
+  bool we_closed = false;       // we closed it (asked for, or no pong)
+  bool refused = false;         // flooded or oversized: its further input is ignored
+  TokenBucket bucket{0, 0, 0};  // messages it may still send
 };
 
 namespace {
+
+// lws's header space per request (its default is 4096): a request whose
+// headers do not fit is dropped by lws.
+constexpr int kMaxHeaderBytes = 8192;
 
 // Raw per-connection memory from lws (zeroed): holds plain pointers only.
 struct PerSession {
@@ -42,6 +50,8 @@ struct PerSession {
   std::string* owned_body;  // when the body is made per request
   std::size_t body_size;
   std::size_t body_sent;
+  bool counted;   // WebSocket counted in per_ip under `peer` until CLOSED
+  char peer[64];  // its client address
 };
 
 void release_body(PerSession* pss) {
@@ -84,7 +94,80 @@ void mark_fired(lws_sorted_usec_list_t* sul) {
 void lws_log_line(int level, const char* line) {
   std::string text(line);
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  // Said when our callback refuses an upgrade, which has logged why.
+  if (text.find("User code denied connection") != std::string::npos) return;
+  // lws drops such a request without a reply; say so in our terms.
+  if (text.find("Ran out of header data space") != std::string::npos) {
+    log::warn("signaling: refused an HTTP request whose headers exceed ", kMaxHeaderBytes,
+              " bytes: connection dropped");
+    return;
+  }
   log::at(level == LLL_ERR ? log::Level::error : log::Level::warn, "lws: ", text);
+}
+
+// A request's path for a log line: short and printable whatever was sent.
+std::string printable(std::string_view text) {
+  constexpr std::size_t kMax = 80;
+  std::string out;
+  for (char ch : text.substr(0, kMax))
+    out += (ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\') ? ch : '?';
+  if (text.size() > kMax) out += "...";
+  return out;
+}
+
+std::string header(lws* wsi, lws_token_indexes token) {
+  const int n = lws_hdr_total_length(wsi, token);
+  if (n <= 0) return {};
+  std::string value(static_cast<std::size_t>(n) + 1, '\0');
+  const int copied = lws_hdr_copy(wsi, value.data(), n + 1, token);
+  if (copied < 0) return {};
+  value.resize(static_cast<std::size_t>(copied));
+  return value;
+}
+
+std::string peer_of(lws* wsi) {
+  char peer[64] = {};
+  if (!lws_get_peer_simple(wsi, peer, sizeof peer)) return "?";
+  return peer;
+}
+
+// A complete HTTP/1.1 reply with a small body; 0 when written. HTTP/2 is
+// not offered (ALPN http/1.1 only), so the status line is ours to write.
+int respond(lws* wsi, int code, const char* reason, std::string_view content_type,
+            std::string_view body, bool ask_for_token = false) {
+  std::vector<unsigned char> buffer(LWS_PRE + 1024 + body.size());
+  unsigned char* start = buffer.data() + LWS_PRE;
+  unsigned char* p = start;
+  unsigned char* end = buffer.data() + buffer.size() - 1;
+  const std::string status = "HTTP/1.1 " + std::to_string(code) + " " + reason;
+  const std::string length = std::to_string(body.size());
+  auto text = [](std::string_view v) { return reinterpret_cast<const unsigned char*>(v.data()); };
+  auto size = [](std::string_view v) { return static_cast<int>(v.size()); };
+  if (lws_add_http_header_by_name(wsi, nullptr, text(status), size(status), &p, end) ||
+      lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, text(content_type),
+                                   size(content_type), &p, end) ||
+      lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH, text(length), size(length),
+                                   &p, end) ||
+      lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL, text("no-store"), 8, &p,
+                                   end) ||
+      (ask_for_token && lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_WWW_AUTHENTICATE,
+                                                     text("Bearer"), 6, &p, end)) ||
+      lws_finalize_http_header(wsi, &p, end))
+    return 1;
+  std::memcpy(p, body.data(), body.size());
+  p += body.size();
+  const int n = static_cast<int>(p - start);
+  return lws_write(wsi, start, static_cast<size_t>(n), LWS_WRITE_HTTP) == n ? 0 : 1;
+}
+
+// A refusal's reply, then the transaction ends (keep-alive stays possible).
+// The callback's return value: -1 closes the socket.
+int refuse(lws* wsi, int code, const char* reason, bool ask_for_token = false) {
+  std::string body = "<!doctype html><title>" + std::to_string(code) + "</title><p>" +
+                     std::to_string(code) + " " + reason + "</p>\n";
+  if (code == 401) body = "<!doctype html><title>not authorised</title><p>not authorised</p>\n";
+  if (respond(wsi, code, reason, "text/html; charset=utf-8", body, ask_for_token)) return -1;
+  return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
 }  // namespace
@@ -113,13 +196,18 @@ struct Server::Impl {
   // Service thread only.
   std::unordered_map<ConnectionId, lws*> sockets;
   ConnectionId next_id = 1;
-  int open_websockets = 0;  // ESTABLISHED minus CLOSED: lws still holds them
-  bool going_away = false;  // closing everything because the server stops
-  std::string failure;      // why the loop must end on its own
+  int open_websockets = 0;                      // ESTABLISHED minus CLOSED: lws still holds them
+  std::unordered_map<std::string, int> per_ip;  // the same, by client address
+  bool going_away = false;                      // closing everything because the server stops
+  std::string failure;                          // why the loop must end on its own
 
   static int callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len);
   int dispatch(lws* wsi, lws_callback_reasons reason, PerSession* pss, void* in, size_t len);
-  int on_http(lws* wsi, PerSession* pss, const char* uri);
+  int on_http(lws* wsi, PerSession* pss, std::string_view path);
+  int on_confirm_upgrade(lws* wsi, const char* upgrade);
+  bool tls() const { return !settings.tls_cert.empty(); }
+  void refuse_input(Connection& c, const std::string& why);
+  bool authorised(lws* wsi) const;
   int on_http_writeable(lws* wsi, PerSession* pss);
   int on_receive(lws* wsi, Connection& c, const void* in, size_t len);
   int on_writeable(lws* wsi, Connection& c);
@@ -161,17 +249,19 @@ int Server::Impl::dispatch(lws* wsi, lws_callback_reasons reason, PerSession* ps
                            size_t len) {
   switch (reason) {
     case LWS_CALLBACK_HTTP:
-      return on_http(wsi, pss, static_cast<const char*>(in));
+      // `len` too: a decoded %00 would end the C string early.
+      return on_http(wsi, pss, in ? std::string_view(static_cast<const char*>(in), len) : "");
     case LWS_CALLBACK_HTTP_WRITEABLE:
       return on_http_writeable(wsi, pss);
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
       if (pss) release_body(pss);
       return lws_callback_http_dummy(wsi, reason, pss, in, len);
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+      return on_confirm_upgrade(wsi, static_cast<const char*>(in));
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
-      // Only /ws upgrades. Origin is not restricted: the server keeps no
-      // cookies or credentials, so a cross-site page gains nothing a direct
-      // client would not have.
+      // Checked already in on_confirm_upgrade, which can still answer with
+      // an HTTP status; this is the last guard before the 101.
       char uri[64] = {};
       if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) < 0 || std::strcmp(uri, "/ws") != 0)
         return 1;
@@ -180,9 +270,14 @@ int Server::Impl::dispatch(lws* wsi, lws_callback_reasons reason, PerSession* ps
     case LWS_CALLBACK_ESTABLISHED: {
       if (going_away) return -1;
       ++open_websockets;
+      std::snprintf(pss->peer, sizeof pss->peer, "%s", peer_of(wsi).c_str());
+      pss->counted = true;
+      ++per_ip[pss->peer];
       pss->connection = new Connection();
       pss->connection->id = next_id++;
       pss->connection->valid_ns = monotonic_ns();
+      pss->connection->bucket =
+          TokenBucket(settings.messages_per_s, settings.message_burst, pss->connection->valid_ns);
       lws_set_timer_usecs(wsi, settings.ping_after_s * LWS_US_PER_SEC);
       sockets[pss->connection->id] = wsi;
       deliver({Inbound::Kind::opened, pss->connection->id, {}});
@@ -210,6 +305,11 @@ int Server::Impl::dispatch(lws* wsi, lws_callback_reasons reason, PerSession* ps
       return 0;
     case LWS_CALLBACK_CLOSED:
       --open_websockets;
+      if (pss && pss->counted) {
+        pss->counted = false;
+        if (auto it = per_ip.find(pss->peer); it != per_ip.end() && --it->second <= 0)
+          per_ip.erase(it);
+      }
       forget(pss);
       return 0;
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
@@ -266,13 +366,84 @@ void Server::Impl::forget(PerSession* pss) {
   deliver({Inbound::Kind::closed, id, {}});
 }
 
-int Server::Impl::on_http(lws* wsi, PerSession* pss, const char* uri) {
+// CS_AUTH_TOKEN: the bearer header or the `token` query parameter (lws has
+// percent-decoded it), compared in constant time.
+bool Server::Impl::authorised(lws* wsi) const {
+  if (settings.auth_token.empty()) return true;
+  if (const std::string value = header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION); !value.empty())
+    if (const auto token = bearer_token(value);
+        token && constant_time_equal(*token, settings.auth_token))
+      return true;
+  // Each argument is one fragment; the buffer holds any of them (they all
+  // fit in lws's header space), so a long one cannot hide the token.
+  std::vector<char> arg(static_cast<std::size_t>(kMaxHeaderBytes) + 1);
+  for (int i = 0; lws_hdr_copy_fragment(wsi, arg.data(), static_cast<int>(arg.size()),
+                                        WSI_TOKEN_HTTP_URI_ARGS, i) >= 0;
+       ++i) {
+    const std::string_view a(arg.data());
+    if (a.substr(0, 6) == "token=" && constant_time_equal(a.substr(6), settings.auth_token))
+      return true;
+  }
+  return false;
+}
+
+// Every WebSocket upgrade passes here while it can still get an HTTP
+// status: a path other than /ws (404), no token (401), a foreign Origin
+// (403), too many sockets from its address (429). >0: we answered.
+int Server::Impl::on_confirm_upgrade(lws* wsi, const char* upgrade) {
+  const std::string peer = peer_of(wsi);
+  const std::string uri = header(wsi, WSI_TOKEN_GET_URI);
+  auto refused = [&](int code, const char* reason, std::string_view why) {
+    log::warn("signaling: refused WebSocket upgrade from ", peer, " (", printable(uri), "): ", why,
+              " -> ", code);
+    if (respond(wsi, code, reason, "text/plain; charset=utf-8", std::string(reason) + "\n",
+                code == 401))
+      return -1;
+    return 1;  // lws completes the transaction
+  };
+  if (!upgrade || std::string_view(upgrade) != "websocket")
+    return refused(400, "Bad Request", "not a WebSocket upgrade");
+  static const EmbeddedFiles no_files{nullptr, 0};
+  if (uri.empty() || route_http_path(uri, no_files).kind != HttpRoute::Kind::websocket)
+    return refused(404, "Not Found", "only /ws is a WebSocket");
+  if (!authorised(wsi)) return refused(401, "Unauthorized", "no or wrong token (CS_AUTH_TOKEN)");
+  if (const std::string origin = header(wsi, WSI_TOKEN_ORIGIN); !origin.empty()) {
+    if (!origin_allowed(origin, header(wsi, WSI_TOKEN_HOST), tls(), settings.allowed_origins))
+      return refused(403, "Forbidden",
+                     "Origin " + printable(origin) + " not allowed (CS_ALLOWED_ORIGINS)");
+  }
+  if (settings.max_per_ip > 0) {
+    const auto it = per_ip.find(peer);
+    if (it != per_ip.end() && it->second >= settings.max_per_ip)
+      return refused(429, "Too Many Requests",
+                     std::to_string(it->second) +
+                         " WebSockets already open from this address (CS_MAX_PER_IP=" +
+                         std::to_string(settings.max_per_ip) + ")");
+  }
+  if (going_away) return refused(503, "Service Unavailable", "the server is stopping");
+  return 0;
+}
+
+int Server::Impl::on_http(lws* wsi, PerSession* pss, std::string_view path) {
+  const std::string peer = peer_of(wsi);
+  auto refused = [&](int code, const char* reason, std::string_view why) {
+    log::warn("signaling: refused HTTP request from ", peer, " (", printable(path), "): ", why,
+              " -> ", code);
+    return refuse(wsi, code, reason, code == 401);
+  };
+  // Only GET: the page, its files and /stats are all there is.
+  if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) <= 0)
+    return refused(405, "Method Not Allowed", "method other than GET");
+  if (!authorised(wsi)) return refused(401, "Unauthorized", "no or wrong token (CS_AUTH_TOKEN)");
   // lws hands over the path without its query, already percent-decoded and
   // with "." and ".." segments resolved; route_http_path checks it again on
   // its own terms (exact names only), so what lws did is not relied upon.
+  // lws has taken the query off already, so a '?' here was sent as %3F.
   static const EmbeddedFiles no_files{nullptr, 0};
   const HttpRoute route =
-      route_http_path(uri ? uri : "", settings.web_files ? *settings.web_files : no_files);
+      path.find('?') != std::string_view::npos
+          ? HttpRoute{}
+          : route_http_path(path, settings.web_files ? *settings.web_files : no_files);
   std::optional<std::string_view> body;
   std::string_view name;
   if (route.kind == HttpRoute::Kind::stats && settings.stats_json) {
@@ -284,10 +455,7 @@ int Server::Impl::on_http(lws* wsi, PerSession* pss, const char* uri) {
     body = route.file->view();
     name = route.file->name;
   }
-  if (!body) {
-    if (lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, nullptr)) return -1;
-    return lws_http_transaction_completed(wsi) ? -1 : 0;
-  }
+  if (!body) return refused(404, "Not Found", "no such file");
   unsigned char headers[LWS_PRE + 1024];
   unsigned char* start = headers + LWS_PRE;
   unsigned char* p = start;
@@ -324,26 +492,35 @@ int Server::Impl::on_http_writeable(lws* wsi, PerSession* pss) {
   return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
+// An error naming the cause, then the socket is closed; whatever else the
+// peer sends meanwhile is dropped unread.
+void Server::Impl::refuse_input(Connection& c, const std::string& why) {
+  log::warn("viewer ", c.id, ": ", why, "; closing its socket");
+  c.refused = true;
+  c.incoming.clear();
+  c.incoming.shrink_to_fit();
+  queue_local(c.id, error_json(why), true);
+}
+
 int Server::Impl::on_receive(lws* wsi, Connection& c, const void* in, size_t len) {
+  if (c.refused) return 0;
   if (lws_is_first_fragment(wsi)) {
     c.incoming.clear();
-    c.oversized = false;
     c.binary = lws_frame_is_binary(wsi) != 0;
   }
-  if (!c.oversized) {
-    if (c.incoming.size() + len > kMaxMessageBytes) {
-      c.oversized = true;
-      c.incoming.clear();
-    } else {
-      c.incoming.append(static_cast<const char*>(in), len);
-    }
+  if (c.incoming.size() + len > kMaxMessageBytes) {
+    // Not read to its end: a client that sends one has nothing to say.
+    refuse_input(c, "message larger than " + std::to_string(kMaxMessageBytes) + " bytes");
+    return 0;
   }
+  c.incoming.append(static_cast<const char*>(in), len);
   if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi) > 0) return 0;
-  if (c.oversized) {
-    queue_local(c.id,
-                error_json("message larger than " + std::to_string(kMaxMessageBytes) + " bytes"),
-                false);
-    c.oversized = false;
+  // Every complete message takes a token, refused ones too: an honest page
+  // sends an offer and a few dozen candidates, mostly at once.
+  if (!c.bucket.take(monotonic_ns())) {
+    refuse_input(c, "too many messages (more than " + std::to_string(settings.message_burst) +
+                        " at once or " + std::to_string(static_cast<int>(settings.messages_per_s)) +
+                        " a second)");
     return 0;
   }
   if (c.binary) {
@@ -502,6 +679,16 @@ Server::Result Server::start(const ServerSettings& settings, std::function<void(
       info.iface = (s.host == "0.0.0.0" || s.host == "::") ? nullptr : s.host.c_str();
       info.protocols = protocol_table();
       info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
+      info.max_http_header_data = kMaxHeaderBytes;
+      if (raw->tls()) {
+        // The same port then speaks TLS only; a plain-HTTP client fails its
+        // handshake and is dropped. HTTP/1.1 only: the replies are written
+        // as HTTP/1.1 and the viewer needs nothing from h2.
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        info.ssl_cert_filepath = s.tls_cert.c_str();
+        info.ssl_private_key_filepath = s.tls_key.c_str();
+        info.alpn = "http/1.1";
+      }
       info.user = raw;
       info.gid = -1;
       info.uid = -1;
@@ -514,7 +701,9 @@ Server::Result Server::start(const ServerSettings& settings, std::function<void(
       lws_context* context = lws_create_context(&info);
       if (!context) {
         report_ready("cannot listen on " + s.host + ":" + std::to_string(s.port) +
-                     " (address in use or not available?)");
+                     (raw->tls() ? " (address in use or not available, or the TLS certificate "
+                                   "or key does not load?)"
+                                 : " (address in use or not available?)"));
         return;
       }
       {
@@ -553,7 +742,8 @@ Server::Result Server::start(const ServerSettings& settings, std::function<void(
     impl->thread.join();
     return {nullptr, error};
   }
-  log::info("signaling: serving http://", settings.host, ":", settings.port, "/ and /ws");
+  log::info("signaling: serving ", settings.tls_cert.empty() ? "http://" : "https://",
+            settings.host, ":", settings.port, "/ and /ws");
   return {std::unique_ptr<Server>(new Server(std::move(impl))), {}};
 }
 

@@ -2,9 +2,15 @@
 """wsprobe: a minimal WebSocket (RFC 6455) and HTTP probe for cube-streamer's
 end-to-end tests. Python 3 standard library only.
 
-  wsprobe.py http URL
+  wsprobe.py [OPTIONS] http URL
       One GET; prints {"status": 200, "content_type": "...", "length": N,
-      "body_start": "first 64 bytes of the body"}.
+      "body_start": "first 64 bytes of the body", "body_sha256": "..."}.
+
+  wsprobe.py raw HOST:PORT [SECONDS]
+      Sends stdin's bytes as they are (a request no client library would
+      normalise), reads until the server closes or SECONDS (default 5) pass;
+      prints {"status": N or null, "status_line": "...", "closed": bool,
+      "elapsed_ms": N, "bytes": N, "body": "first 200 bytes of the body"}.
 
   wsprobe.py ws URL STEP...
       Opens a WebSocket (client frames masked), runs the steps in order and
@@ -12,6 +18,10 @@ end-to-end tests. Python 3 standard library only.
       check step N with cs_json FILE:N. Exit status 0 when every step's "ok"
       is true, 1 otherwise (the remaining steps still run unless the
       handshake failed).
+
+Options (before the mode): --header "Name: value" (repeatable) adds a request
+header (e.g. Origin, Authorization); https:// and wss:// URLs use TLS without
+checking the certificate unless --cafile PEM is given.
 
 Steps (TEXT may hold any characters; SECONDS default to 2):
   text=TEXT           send TEXT as one text frame
@@ -21,6 +31,8 @@ Steps (TEXT may hold any characters; SECONDS default to 2):
                       (first frame opcode 1, FIN=0; then continuation frames)
   big=N               send a text message of exactly N bytes: a well-formed
                       JSON ice message whose candidate is padded with 'a'
+  flood=N[:TEXT]      send N text messages TEXT (default {"type":"bogus"}) at once
+  paced=N:RATE[:TEXT] send N text messages TEXT at RATE a second
   offer               send a well-formed H.264 recvonly SDP offer (fake ICE
                       credentials and DTLS fingerprint)
   expect=TYPE[:S]     wait up to S s for a message of type TYPE (others are
@@ -36,14 +48,38 @@ Steps (TEXT may hold any characters; SECONDS default to 2):
 import base64
 import json
 import os
+import hashlib
 import select
 import socket
+import ssl
 import struct
 import sys
 import time
 import urllib.parse
 
 OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
+
+
+EXTRA_HEADERS = []  # "Name: value" lines from --header
+CAFILE = None
+
+
+def connect(host, port, scheme, timeout):
+    sock = socket.create_connection((host, port), timeout=timeout)
+    if scheme in ("https", "wss"):
+        if CAFILE:
+            ctx = ssl.create_default_context(cafile=CAFILE)
+        else:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+        ctx.set_alpn_protocols(["http/1.1"])
+        sock = ctx.wrap_socket(sock, server_hostname=host)
+    return sock
+
+
+def extra_headers():
+    return "".join(h + "\r\n" for h in EXTRA_HEADERS)
 
 
 def now_ms():
@@ -56,16 +92,21 @@ def split_url(url):
     return u.hostname, port, (u.path or "/") + ("?" + u.query if u.query else "")
 
 
+def scheme_of(url):
+    return urllib.parse.urlsplit(url).scheme
+
+
 def http_get(url, timeout=5.0):
     host, port, path = split_url(url)
-    sock = socket.create_connection((host, port), timeout=timeout)
-    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n".encode())
+    sock = connect(host, port, scheme_of(url), timeout)
+    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n"
+                 f"{extra_headers()}\r\n".encode())
     data = b""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
             chunk = sock.recv(65536)
-        except socket.timeout:
+        except (socket.timeout, ssl.SSLError, ConnectionResetError):
             break
         if not chunk:
             break
@@ -81,7 +122,43 @@ def http_get(url, timeout=5.0):
     status = status_of(head)
     headers = parse_headers(head)
     return {"status": status, "content_type": headers.get("content-type", ""),
-            "length": len(body), "body_start": body[:64].decode("utf-8", "replace")}
+            "length": len(body), "body_start": body[:64].decode("utf-8", "replace"),
+            "body_sha256": hashlib.sha256(body).hexdigest(),
+            "www_authenticate": headers.get("www-authenticate")}
+
+
+def raw_request(hostport, data, timeout):
+    host, _, port = hostport.rpartition(":")
+    t0 = time.monotonic()
+    sock = socket.create_connection((host, int(port)), timeout=timeout)
+    got, closed, error = b"", False, None
+    try:
+        sock.sendall(data)
+    except OSError as e:
+        error = f"send: {e}"
+    deadline = t0 + timeout
+    while time.monotonic() < deadline:
+        r, _, _ = select.select([sock], [], [], max(0.0, deadline - time.monotonic()))
+        if not r:
+            break
+        try:
+            chunk = sock.recv(65536)
+        except OSError as e:
+            closed, error = True, f"recv: {e}"
+            break
+        if not chunk:
+            closed = True
+            break
+        got += chunk
+    sock.close()
+    head, _, body = got.partition(b"\r\n\r\n")
+    out = {"status": status_of(head) if got else None,
+           "status_line": head.split(b"\r\n", 1)[0].decode("latin-1") if got else "",
+           "closed": closed, "elapsed_ms": int((time.monotonic() - t0) * 1000),
+           "bytes": len(got), "body": body[:200].decode("latin-1")}
+    if error:
+        out["error"] = error
+    return out
 
 
 def status_of(head):
@@ -107,7 +184,7 @@ class Closed(Exception):
 class WebSocket:
     def __init__(self, url, timeout=5.0):
         self.host, self.port, self.path = split_url(url)
-        self.sock = socket.create_connection((self.host, self.port), timeout=timeout)
+        self.sock = connect(self.host, self.port, scheme_of(url), timeout)
         self.buf = b""
         self.fragments = []
         self.fragment_op = None
@@ -118,7 +195,8 @@ class WebSocket:
         key = base64.b64encode(os.urandom(16)).decode()
         req = (f"GET {self.path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
                "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-               f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n")
+               f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+               f"{extra_headers()}\r\n")
         self.sock.sendall(req.encode())
         deadline = time.monotonic() + timeout
         while b"\r\n\r\n" not in self.buf:
@@ -137,7 +215,8 @@ class WebSocket:
                         "reply": self.buf.decode("latin-1", "replace")[:200]}
             self.buf += chunk
         head, _, self.buf = self.buf.partition(b"\r\n\r\n")
-        return {"status": status_of(head), "headers": parse_headers(head)}
+        return {"status": status_of(head), "headers": parse_headers(head),
+                "body_start": self.buf[:64].decode("utf-8", "replace")}
 
     # -- sending ---------------------------------------------------------
     def send_frame(self, opcode, payload, fin=True):
@@ -319,6 +398,31 @@ def run_ws(url, steps):
             elif name == "big":
                 ws.send_text(big_message(int(arg)))
                 rec["bytes"] = int(arg)
+            elif name in ("flood", "paced"):
+                if name == "flood":
+                    count, _, text = arg.partition(":")
+                    rate = None
+                else:
+                    count, _, rest = arg.partition(":")
+                    rate, _, text = rest.partition(":")
+                    rate = float(rate)
+                text = text or '{"type":"bogus"}'
+                sent = 0
+                start = time.monotonic()
+                for i in range(int(count)):
+                    if rate:
+                        time.sleep(max(0.0, start + i / rate - time.monotonic()))
+                    try:
+                        ws.send_text(text)
+                        sent += 1
+                        # Read what came meanwhile (errors), so that neither
+                        # side's buffers fill; a close from the server ends
+                        # the flood (the step is still ok: it sent what it could).
+                        wait(time.monotonic() + 0.001)
+                    except (Closed, OSError):
+                        ws.closed = True
+                        break
+                rec.update(sent=sent)
             elif name == "offer":
                 ws.send_text(json.dumps({"type": "offer", "sdp": fake_offer()}))
             elif name == "expect":
@@ -371,9 +475,25 @@ def run_ws(url, steps):
 
 
 def main(argv):
-    if len(argv) < 3 or argv[1] not in ("http", "ws"):
+    global CAFILE
+    argv = list(argv)
+    while len(argv) > 2 and argv[1] in ("--header", "--cafile"):
+        if argv[1] == "--header":
+            EXTRA_HEADERS.append(argv[2])
+        else:
+            CAFILE = argv[2]
+        del argv[1:3]
+    if len(argv) < 3 or argv[1] not in ("http", "ws", "raw"):
         sys.stderr.write(__doc__)
         return 2
+    if argv[1] == "raw":
+        secs = float(argv[3]) if len(argv) > 3 else 5.0
+        try:
+            print(json.dumps(raw_request(argv[2], sys.stdin.buffer.read(), secs)), flush=True)
+        except OSError as e:
+            print(json.dumps({"status": None, "error": str(e)}), flush=True)
+            return 1
+        return 0
     if argv[1] == "http":
         try:
             print(json.dumps(http_get(argv[2])), flush=True)

@@ -13,11 +13,13 @@
 // `hang_up_after_s` after it, with one log line; it then arrives as `closed`
 // at once, without waiting for lws to finish tearing the socket down. A socket
 // that never completes its HTTP request or upgrade is dropped after
-// `idle_request_s`.
+// `idle_request_s`; one that sends its request too slowly to finish within
+// it is dropped too (a deadline from the accept, not an idle timer).
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "cs/embedded.hpp"
 
@@ -45,6 +47,25 @@ struct ServerSettings {
   int ping_after_s = 3;     // since the last pong (or the upgrade)
   int hang_up_after_s = 8;  // since the last pong: closed
   int idle_request_s = 5;   // to send a complete HTTP request
+
+  // Refusals, each with one warn line naming the cause:
+  // WebSockets open at once from one client address, counted from the
+  // upgrade until lws has closed the socket; the next upgrade gets HTTP 429.
+  // 0: no limit.
+  int max_per_ip = 8;
+  // Origins whose pages may open /ws besides the server's own ("*": any);
+  // another Origin gets HTTP 403. An upgrade without Origin is let in.
+  std::vector<std::string> allowed_origins;
+  // When set, every request needs `Authorization: Bearer <token>` or
+  // `?token=<token>`, else HTTP 401 (the page, /stats and the upgrade).
+  std::string auth_token;
+  // PEM paths, both or neither: the same port then speaks only HTTPS/WSS.
+  std::string tls_cert;
+  std::string tls_key;
+  // Messages a WebSocket may send: `message_burst` at once, refilled at
+  // `messages_per_s`; beyond that an `error` and the socket is closed.
+  double messages_per_s = 20;
+  int message_burst = 50;
 };
 
 class Server {
