@@ -13,8 +13,8 @@ server_log="$CS_TMP/server.err"
 probe_py="$(dirname "$(readlink -f "$0")")/wsprobe.py"
 stats_url="http://$CS_SERVER_IP:$CS_PORT/stats"
 
-# Server-side id of the viewer that connected last.
-last_id() { grep -oE 'viewer [0-9]+: connected' "$server_log" | tail -n1 | grep -oE '[0-9]+'; }
+# Server-side id of the viewer that offered last.
+last_id() { grep -oE 'viewer [0-9]+: offer received' "$server_log" | tail -n1 | grep -oE '^viewer [0-9]+' | grep -oE '[0-9]+'; }
 viewers_in_stats() {
   cs_ns curl -s --max-time 2 "$stats_url" | python3 -c 'import json,sys; print(json.load(sys.stdin)["viewers"])'
 }
@@ -40,10 +40,12 @@ victim=$CS_LAST_PID
 cs_wait_log "$CS_TMP/frozen.err" 'receiving' 20 || cs_fail "second viewer never received media"
 victim_id=$(last_id)
 
-cs_start_bg probe python3 "$probe_py" ws "$CS_URL" open:60
+# It offers (a socket that has not is no viewer) with fake ICE credentials:
+# its media never connects, so only ping/pong can tell it is gone.
+cs_start_bg probe python3 "$probe_py" ws "$CS_URL" offer expect=answer:10 open:60
 probe=$CS_LAST_PID
 cs_wait_log "$CS_TMP/probe.out" '"handshake"' 10 || cs_fail "probe did not connect"
-cs_wait_log "$server_log" "viewer $((victim_id + 1)): connected" 5 || cs_fail "probe not seen"
+cs_wait_log "$server_log" "viewer $((victim_id + 1)): offer received" 5 || cs_fail "probe not seen"
 probe_id=$((victim_id + 1))
 cs_wait_stats 3 5 || cs_fail "/stats does not count 3 viewers (has $(viewers_in_stats))"
 cs_log "viewers: watcher, frozen (id $victim_id), probe (id $probe_id); /stats counts 3"
