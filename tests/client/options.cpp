@@ -9,6 +9,7 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: cs-test-viewer --url ws://HOST:PORT/ws [--duration SECONDS] [--viewers N]\n"
+    "                      [--candidates-first]\n"
     "                      [--no-decode] [--mode normal|stall|churn] [--churn-count N]\n";
 
 bool fail(const std::string& message) {
@@ -82,6 +83,10 @@ std::optional<Options> parse_options(int argc, char** argv) {
     }
     if (flag == "--no-decode") {
       o.decode = false;
+      continue;
+    }
+    if (flag == "--candidates-first") {
+      o.candidates_first = true;
       continue;
     }
     if (i + 1 >= argc) {

@@ -12,6 +12,7 @@ struct Options {
   double duration_s = 10.0;
   int viewers = 1;
   bool decode = true;
+  bool candidates_first = false;  // all ICE candidates before the offer; none of the server's
   Mode mode = Mode::Normal;
   int churn_count = 30;
 };

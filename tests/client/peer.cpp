@@ -131,6 +131,7 @@ void Peer::connect_signals() {
   g_signal_connect(webrtc_, "on-ice-candidate", G_CALLBACK(&on_ice_candidate), this);
   g_signal_connect(webrtc_, "pad-added", G_CALLBACK(&on_pad_added), this);
   g_signal_connect(webrtc_, "notify::connection-state", G_CALLBACK(&on_connection_state), this);
+  g_signal_connect(webrtc_, "notify::ice-gathering-state", G_CALLBACK(&on_gathering_state), this);
 }
 
 void Peer::on_negotiation_needed(GstElement* webrtc, gpointer data) {
@@ -226,6 +227,19 @@ void Peer::on_connection_state(GObject* webrtc, GParamSpec*, gpointer data) {
     self->connection_state_ = index < 6 ? names[index] : "unknown";
     if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED) self->ice_connected_ = true;
     log_info(self->id_, "connection state " + self->connection_state_);
+  });
+}
+
+void Peer::on_gathering_state(GObject* webrtc, GParamSpec*, gpointer data) {
+  auto* self = static_cast<Peer*>(data);
+  GstWebRTCICEGatheringState state{};
+  g_object_get(webrtc, "ice-gathering-state", &state, nullptr);
+  if (state != GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE) return;
+  // Usually after the candidates' own posts; a late one is counted by the
+  // viewer (candidates_after_offer), so a test can tell.
+  self->post([self]() {
+    log_info(self->id_, "ICE gathering complete");
+    if (self->on_gathering_complete_) self->on_gathering_complete_();
   });
 }
 

@@ -29,6 +29,11 @@ class Peer {
 
   // Builds the pipeline and starts it; the offer follows via on_offer.
   bool start();
+  // Called (main loop thread) once ICE gathering has completed; set before
+  // start().
+  void set_on_gathering_complete(std::function<void()> fn) {
+    on_gathering_complete_ = std::move(fn);
+  }
   void set_answer(const std::string& sdp);
   void add_candidate(guint mline, const std::string& candidate);
   // Pipeline to NULL: no streaming-thread callbacks after this returns.
@@ -49,6 +54,7 @@ class Peer {
   static void on_ice_candidate(GstElement*, guint mline, gchar* candidate, gpointer self);
   static void on_pad_added(GstElement*, GstPad* pad, gpointer self);
   static void on_connection_state(GObject*, GParamSpec*, gpointer self);
+  static void on_gathering_state(GObject*, GParamSpec*, gpointer self);
   static gboolean on_bus_message(GstBus*, GstMessage* msg, gpointer self);
   static GstFlowReturn on_new_sample(GstElement* appsink, gpointer self);
 
@@ -56,6 +62,7 @@ class Peer {
   PeerMode mode_;
   FrameStats& stats_;
   Callbacks callbacks_;
+  std::function<void()> on_gathering_complete_;
   GstObjPtr<GstElement> pipeline_;
   GstElement* webrtc_ = nullptr;  // owned by pipeline_
   SourceId bus_watch_;            // after pipeline_: removed before the pipeline is released

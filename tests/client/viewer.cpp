@@ -1,10 +1,33 @@
 #include "viewer.hpp"
 
+#include <sstream>
+
 #include "log.hpp"
 
 namespace cstest {
 
 using nlohmann::json;
+
+namespace {
+// Drops every "a=candidate:" and "a=end-of-candidates" line of an SDP;
+// returns how many candidates went.
+int strip_candidates(std::string& sdp) {
+  std::istringstream in(sdp);
+  std::string out, line;
+  int stripped = 0;
+  while (std::getline(in, line)) {
+    if (line.rfind("a=candidate:", 0) == 0) {
+      ++stripped;
+      continue;
+    }
+    if (line.rfind("a=end-of-candidates", 0) == 0) continue;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    out += line + "\r\n";
+  }
+  sdp = std::move(out);
+  return stripped;
+}
+}  // namespace
 
 Viewer::Viewer(int id, const Options& options)
     : id_(id),
@@ -22,7 +45,8 @@ Viewer::Viewer(int id, const Options& options)
                [this] {
                  if (!shutting_down_) stats_.add_error("server closed the websocket");
                  log_info(id_, "websocket closed");
-               }}) {}
+               }}),
+      candidates_first_(options.candidates_first) {}
 
 void Viewer::start() {
   stats_.mark_start();
@@ -40,10 +64,18 @@ void Viewer::on_open() {
       Peer::Callbacks{
           .on_offer = [this](const std::string& sdp) { on_offer(sdp); },
           .on_candidate = [this](guint m, const std::string& c) { on_local_candidate(m, c); }});
+  peer_->set_on_gathering_complete([this] { on_gathering_complete(); });
   if (!peer_->start()) failed_ = true;
 }
 
 void Viewer::on_offer(const std::string& sdp) {
+  if (candidates_first_) {
+    held_offer_ = sdp;
+    strip_candidates(held_offer_);  // webrtcbin's offer has none yet; make sure
+    log_info(id_, "offer made; holding it until ICE gathering completes");
+    if (gathered_) send_held_offer();
+    return;
+  }
   log_info(id_, "sending offer");
   ws_.send(json{{"type", "offer"}, {"sdp", sdp}}.dump());
 }
@@ -51,7 +83,26 @@ void Viewer::on_offer(const std::string& sdp) {
 void Viewer::on_local_candidate(guint mline, const std::string& candidate) {
   if (stall_ || candidate.empty()) return;
   ++local_candidates_;
+  if (candidates_first_) ++(offer_sent_ ? candidates_after_offer_ : candidates_before_offer_);
   ws_.send(json{{"type", "ice"}, {"candidate", candidate}, {"sdpMLineIndex", mline}}.dump());
+}
+
+void Viewer::on_gathering_complete() {
+  if (!candidates_first_ || gathered_) return;
+  gathered_ = true;
+  if (!held_offer_.empty()) send_held_offer();
+}
+
+// End of candidates, then the offer: everything ICE needs from this side
+// reached the server before it had an offer to answer.
+void Viewer::send_held_offer() {
+  if (offer_sent_) return;
+  log_info(id_, "sending end-of-candidates after " + std::to_string(candidates_before_offer_) +
+                    " candidates, then the offer");
+  ws_.send(json{{"type", "ice"}, {"candidate", ""}, {"sdpMLineIndex", 0}}.dump());
+  log_info(id_, "sending offer");
+  ws_.send(json{{"type", "offer"}, {"sdp", held_offer_}}.dump());
+  offer_sent_ = true;
 }
 
 void Viewer::on_message(const std::string& text) {
@@ -65,7 +116,9 @@ void Viewer::on_message(const std::string& text) {
   if (type == "answer" && msg.contains("sdp") && msg["sdp"].is_string()) {
     log_info(id_, "got answer");
     answered_ = true;
-    peer_->set_answer(msg["sdp"].get<std::string>());
+    std::string sdp = msg["sdp"].get<std::string>();
+    if (candidates_first_) stripped_answer_candidates_ += strip_candidates(sdp);
+    peer_->set_answer(sdp);
   } else if (type == "ice") {
     on_remote_candidate(msg);
   } else if (type == "error") {
@@ -92,6 +145,10 @@ void Viewer::on_remote_candidate(const json& msg) {
   }
   guint mline = (m != msg.end() && m->is_number_unsigned()) ? m->get<guint>() : 0;
   ++remote_candidates_;
+  if (candidates_first_) {
+    ++ignored_remote_candidates_;  // ICE must connect without them
+    return;
+  }
   peer_->add_candidate(mline, candidate);
 }
 
@@ -111,6 +168,12 @@ json Viewer::report() const {
            {"connection_state", peer_ ? peer_->connection_state() : "none"},
            {"local_candidates", local_candidates_},
            {"remote_candidates", remote_candidates_}};
+  if (candidates_first_)
+    out["candidates_first"] = {{"candidates_before_offer", candidates_before_offer_},
+                               {"candidates_after_offer", candidates_after_offer_},
+                               {"offer_sent", offer_sent_},
+                               {"ignored_remote_candidates", ignored_remote_candidates_},
+                               {"stripped_answer_candidates", stripped_answer_candidates_}};
   stats_.fill_json(out);
   return out;
 }

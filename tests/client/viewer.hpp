@@ -1,6 +1,11 @@
 #pragma once
 // A viewer: WebSocket signaling plus one Peer. In stall mode it sends its
-// offer and then ignores everything (a stuck viewer).
+// offer and then ignores everything (a stuck viewer). With
+// --candidates-first it sends all its ICE candidates and end-of-candidates
+// BEFORE an offer that carries none, and uses none of the server's (the
+// answer's a=candidate lines are stripped, trickled ones ignored): ICE can
+// then only connect through the server's checks to the candidates it held
+// from before the offer.
 #include <memory>
 #include <string>
 
@@ -28,6 +33,8 @@ class Viewer : public Client {
   void on_offer(const std::string& sdp);
   void on_local_candidate(guint mline, const std::string& candidate);
   void on_remote_candidate(const nlohmann::json& msg);
+  void on_gathering_complete();
+  void send_held_offer();
 
   int id_;
   const Options& options_;
@@ -41,6 +48,15 @@ class Viewer : public Client {
   bool shutting_down_ = false;
   int remote_candidates_ = 0;
   int local_candidates_ = 0;
+  // --candidates-first
+  bool candidates_first_;
+  std::string held_offer_;  // the offer, once made, until gathering completes
+  bool gathered_ = false;
+  bool offer_sent_ = false;
+  int candidates_before_offer_ = 0;
+  int candidates_after_offer_ = 0;
+  int ignored_remote_candidates_ = 0;
+  int stripped_answer_candidates_ = 0;
 };
 
 }  // namespace cstest
