@@ -128,7 +128,11 @@ std::string header(lws* wsi, lws_token_indexes token) {
 std::string peer_of(lws* wsi) {
   char peer[64] = {};
   if (!lws_get_peer_simple(wsi, peer, sizeof peer)) return "?";
-  return peer;
+  // A dual-stack socket names IPv4 peers ::ffff:a.b.c.d: one client, one key.
+  std::string_view text = peer;
+  if (text.substr(0, 7) == "::ffff:" && text.find('.') != std::string_view::npos)
+    text.remove_prefix(7);
+  return std::string(text);
 }
 
 // A complete HTTP/1.1 reply with a small body; 0 when written. HTTP/2 is

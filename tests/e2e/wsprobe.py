@@ -21,7 +21,8 @@ end-to-end tests. Python 3 standard library only.
 
 Options (before the mode): --header "Name: value" (repeatable) adds a request
 header (e.g. Origin, Authorization); https:// and wss:// URLs use TLS without
-checking the certificate unless --cafile PEM is given.
+checking the certificate unless --cafile PEM is given; --source ADDR connects
+from that local address.
 
 Steps (TEXT may hold any characters; SECONDS default to 2):
   text=TEXT           send TEXT as one text frame
@@ -62,10 +63,12 @@ OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x0, 0x1, 0x2, 0x8, 0x
 
 EXTRA_HEADERS = []  # "Name: value" lines from --header
 CAFILE = None
+SOURCE = None  # local address to connect from (--source)
 
 
 def connect(host, port, scheme, timeout):
-    sock = socket.create_connection((host, port), timeout=timeout)
+    sock = socket.create_connection((host, port), timeout=timeout,
+                                    source_address=(SOURCE, 0) if SOURCE else None)
     if scheme in ("https", "wss"):
         if CAFILE:
             ctx = ssl.create_default_context(cafile=CAFILE)
@@ -475,11 +478,13 @@ def run_ws(url, steps):
 
 
 def main(argv):
-    global CAFILE
+    global CAFILE, SOURCE
     argv = list(argv)
-    while len(argv) > 2 and argv[1] in ("--header", "--cafile"):
+    while len(argv) > 2 and argv[1] in ("--header", "--cafile", "--source"):
         if argv[1] == "--header":
             EXTRA_HEADERS.append(argv[2])
+        elif argv[1] == "--source":
+            SOURCE = argv[2]
         else:
             CAFILE = argv[2]
         del argv[1:3]
