@@ -3,7 +3,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -37,7 +39,22 @@ std::vector<std::uint8_t> render_frame(CubeRenderer& r, double t, cs::timecode::
 }
 }  // namespace
 
-TEST_CASE("RGBA: the cube is in the centre, upright strip decodes, frames differ") {
+// Pixels of the scene below the timecode strip that differ between two
+// frames (every pixel, every byte of it): the strip itself is left out, so
+// differing stamps alone never count.
+size_t scene_pixels_changed(const std::vector<std::uint8_t>& a, const std::vector<std::uint8_t>& b,
+                            int w, int h, int pixel_bytes) {
+  const size_t row_bytes = static_cast<size_t>(w) * pixel_bytes;
+  const int strip_rows = cs::timecode::kRows * cs::timecode::Geometry::for_frame(w, h).row_height;
+  size_t changed = 0;
+  for (int y = strip_rows; y < h; ++y)
+    for (size_t i = 0; i < row_bytes; i += pixel_bytes)
+      if (std::memcmp(&a[y * row_bytes + i], &b[y * row_bytes + i], pixel_bytes) != 0) ++changed;
+  return changed;
+}
+
+TEST_CASE(
+    "RGBA: the cube is in the centre, upright strip decodes, the cube turns with scene time") {
   auto egl = EglContext::create();
   REQUIRE_MESSAGE(egl.context, egl.error);
   const int w = 1280, h = 720;
@@ -46,6 +63,9 @@ TEST_CASE("RGBA: the cube is in the centre, upright strip decodes, frames differ
 
   auto a = render_frame(*made.renderer, 1.0, {123456789u, 42u});
   auto b = render_frame(*made.renderer, 1.1, {123456889u, 43u});
+  // Scene time 1.0 again, with another stamp: the scene depends on the
+  // scene time only.
+  auto again = render_frame(*made.renderer, 1.0, {987654321u, 44u});
   CHECK(saturated(rgba_at(a, w, w / 2, h / 2)));
   // The background is dark, not one of the faces.
   CHECK_FALSE(saturated(rgba_at(a, w, 20, h - 20)));
@@ -54,12 +74,35 @@ TEST_CASE("RGBA: the cube is in the centre, upright strip decodes, frames differ
   REQUIRE(stamp);
   CHECK(stamp->render_ms == 123456789u);
   CHECK(stamp->frame_number == 42u);
-  CHECK(a != b);  // 100 ms later the cube has turned
-  size_t changed = 0;
-  for (int y = 2 * (h / 24); y < h; y += 4)
-    for (int x = 0; x < w; x += 4)
-      if (rgba_at(a, w, x, y).r != rgba_at(b, w, x, y).r) ++changed;
-  CHECK(changed > 1000);
+  auto stamp_again = cs::timecode::decode(again.data(), w, h, w * 4, 4);
+  REQUIRE(stamp_again);
+  CHECK(stamp_again->render_ms == 987654321u);
+
+  // 100 ms of scene time later the cube has turned: thousands of its pixels
+  // below the strip differ (edges and shading move).
+  CHECK(scene_pixels_changed(a, b, w, h, 4) > 5000);
+  // The same scene time gives the same picture below the strip.
+  CHECK(scene_pixels_changed(a, again, w, h, 4) == 0);
+}
+
+TEST_CASE("NV12: the cube turns with scene time, and only with it") {
+  auto egl = EglContext::create();
+  REQUIRE_MESSAGE(egl.context, egl.error);
+  const int w = 640, h = 360;
+  auto made = CubeRenderer::create({w, h, true, PixelFormat::nv12});
+  REQUIRE_MESSAGE(made.renderer, made.error);
+  auto a = render_frame(*made.renderer, 3.0, {1000u, 1u});
+  auto b = render_frame(*made.renderer, 3.25, {1250u, 2u});
+  auto again = render_frame(*made.renderer, 3.0, {5000u, 3u});
+  // The luma plane below the strip.
+  CHECK(scene_pixels_changed(a, b, w, h, 1) > 1000);
+  CHECK(scene_pixels_changed(a, again, w, h, 1) == 0);
+  // And the chroma plane (the whole of it: the strip's rows are neutral).
+  const auto uv = [&](const std::vector<std::uint8_t>& f) {
+    return std::vector<std::uint8_t>(f.begin() + static_cast<long>(w) * h, f.end());
+  };
+  CHECK(uv(a) != uv(b));
+  CHECK(uv(a) == uv(again));
 }
 
 TEST_CASE("NV12: luma plane carries the strip; chroma of the centre is coloured") {
@@ -92,17 +135,37 @@ TEST_CASE("NV12: luma plane carries the strip; chroma of the centre is coloured"
 }
 
 namespace {
+// CLOCK_REALTIME ms modulo 2^32, read independently of the renderer.
+std::uint32_t realtime_ms() {
+  using namespace std::chrono;
+  return static_cast<std::uint32_t>(
+      duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
+}
+
+// Keeps each frame's info, the stamp decoded from its pixels (NV12 luma) and
+// the real time at which it was handed over.
 struct CollectingTarget final : FrameTarget {
+  explicit CollectingTarget(int width, int height) : width(width), height(height) {}
+  struct Seen {
+    FrameInfo info;
+    std::optional<cs::timecode::Stamp> decoded;
+    std::uint32_t submitted_ms;
+  };
+  const int width, height;
   std::mutex mutex;
   std::vector<FrameInfo> frames;
+  std::vector<Seen> seen;
   std::vector<std::uint8_t> buffer;
   FrameSlot acquire(std::size_t bytes) override {
     buffer.resize(bytes);
     return {buffer.data(), bytes, nullptr};
   }
-  void submit(FrameSlot, const FrameInfo& info, bool ok) override {
+  void submit(FrameSlot slot, const FrameInfo& info, bool ok) override {
+    const std::uint32_t now = realtime_ms();
     std::lock_guard lock(mutex);
-    if (ok) frames.push_back(info);
+    if (!ok) return;
+    frames.push_back(info);
+    seen.push_back({info, cs::timecode::decode(slot.data, width, height, width, 1), now});
   }
   size_t count() {
     std::lock_guard lock(mutex);
@@ -112,7 +175,8 @@ struct CollectingTarget final : FrameTarget {
 }  // namespace
 
 TEST_CASE("render loop: runs only when resumed, numbers frames from 0, paces by the clock") {
-  CollectingTarget target;
+  CollectingTarget target(320, 240);
+  const std::uint32_t started_ms = realtime_ms();
   RenderLoop loop({{320, 240, true, PixelFormat::nv12}, 30}, target);
   REQUIRE(loop.wait_ready().empty());
   std::this_thread::sleep_for(std::chrono::milliseconds(150));
@@ -138,4 +202,27 @@ TEST_CASE("render loop: runs only when resumed, numbers frames from 0, paces by 
       (target.frames[14].capture_mono_ns - target.frames[0].capture_mono_ns) / 1e6;
   CHECK(span_ms > 400);
   CHECK(span_ms < 700);
+
+  // The strip in the pixels carries the frame's own stamp, and that stamp is
+  // the real time of the frame: after the test began, before the frame was
+  // handed over, and advancing from frame to frame with the clock.
+  for (size_t i = 0; i < target.seen.size(); ++i) {
+    const auto& f = target.seen[i];
+    CAPTURE(i);
+    REQUIRE(f.decoded);
+    CHECK(f.decoded->frame_number == f.info.frame_number);
+    CHECK(f.decoded->render_ms == f.info.render_ms);
+    CHECK(static_cast<std::uint32_t>(f.decoded->render_ms - started_ms) <=
+          static_cast<std::uint32_t>(f.submitted_ms - started_ms));
+    if (i > 0) {
+      const auto step =
+          static_cast<std::uint32_t>(f.decoded->render_ms - target.seen[i - 1].decoded->render_ms);
+      CHECK(step >= 1u);  // 30 fps: about 33 ms a frame
+      CHECK(step < 1000u);
+    }
+  }
+  const double stamp_span_ms = static_cast<std::uint32_t>(target.seen[14].decoded->render_ms -
+                                                          target.seen[0].decoded->render_ms);
+  CHECK(stamp_span_ms > 400);
+  CHECK(stamp_span_ms < 700);
 }

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <chrono>
+#include <thread>
 #include <vector>
 
 #include "cs/timecode.hpp"
@@ -49,10 +51,35 @@ TEST_CASE("decode reads a luma plane too") {
   CHECK(decoded->frame_number == 7u);
 }
 
-TEST_CASE("wall clock ms moves forward") {
-  const auto a = wall_clock_ms();
-  const auto b = wall_clock_ms();
-  CHECK(static_cast<std::uint32_t>(b - a) < 1000u);
+namespace {
+// CLOCK_REALTIME (std::chrono::system_clock) in ms modulo 2^32, taken
+// independently of the code under test.
+std::uint32_t realtime_ms() {
+  using namespace std::chrono;
+  return static_cast<std::uint32_t>(
+      duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
+}
+}  // namespace
+
+TEST_CASE("wall clock ms is CLOCK_REALTIME ms modulo 2^32 and follows that clock") {
+  // The stamp lies between two readings of the real clock taken around it
+  // (unsigned differences: the wrap at 2^32 does not matter).
+  for (int i = 0; i < 3; ++i) {
+    const std::uint32_t before = realtime_ms();
+    const std::uint32_t stamp = wall_clock_ms();
+    const std::uint32_t after = realtime_ms();
+    CAPTURE(before);
+    CAPTURE(stamp);
+    CAPTURE(after);
+    CHECK(static_cast<std::uint32_t>(stamp - before) <= static_cast<std::uint32_t>(after - before));
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  }
+  // And it advances as time passes: 150 ms of sleep is at least 150 ms.
+  const std::uint32_t a = wall_clock_ms();
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  const std::uint32_t b = wall_clock_ms();
+  CHECK(static_cast<std::uint32_t>(b - a) >= 150u);
+  CHECK(static_cast<std::uint32_t>(b - a) < 5000u);
 }
 
 TEST_CASE("NV12 strip: limited-range luma, neutral chroma, nothing else touched") {
