@@ -180,8 +180,17 @@ std::string VideoPipeline::build() {
   }
   if (!linked) return "cannot link the shared pipeline (caps do not intersect?)";
 
+  // The pool's buffer size comes from the caps: caps that describe no
+  // frame GStreamer can size (e.g. too large) must stop here, not size the
+  // pool from an unfilled GstVideoInfo.
   GstVideoInfo info;
-  gst_video_info_from_caps(&info, raw_caps.get());
+  if (!gst_video_info_from_caps(&info, raw_caps.get()) || info.size == 0) {
+    gchar* text = gst_caps_to_string(raw_caps.get());
+    std::string error = std::string("the frame caps describe no video frame GStreamer can size: ") +
+                        (text ? text : "?");
+    g_free(text);
+    return error;
+  }
   pool_ = GRef<GstBufferPool>::adopt(gst_buffer_pool_new());
   GstStructure* config = gst_buffer_pool_get_config(pool_.get());
   // max 0: acquire never blocks the render thread; leaky appsrc bounds use.
@@ -322,10 +331,23 @@ void watch_network_sinks(GstElement* webrtcbin, GstElement* pipeline, SampleWind
   });
 }
 
+namespace {
+struct EventDeleter {
+  void operator()(GstEvent* event) const { gst_event_unref(event); }
+};
+}  // namespace
+
 void VideoPipeline::request_keyframe() {
-  GstEvent* event = gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0);
-  auto pad = PadRef::adopt(gst_element_get_static_pad(encoder_.get(), "src"));
-  if (!pad || !gst_pad_send_event(pad.get(), event))
+  std::unique_ptr<GstEvent, EventDeleter> event(
+      gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
+  auto pad = PadRef::adopt(encoder_ ? gst_element_get_static_pad(encoder_.get(), "src") : nullptr);
+  if (!event || !pad) {
+    log::warn("pipeline: keyframe request refused (",
+              !event ? "no event" : "the encoder has no src pad", ")");
+    return;  // the event, if any, goes with `event`
+  }
+  // gst_pad_send_event takes the event whatever it returns.
+  if (!gst_pad_send_event(pad.get(), event.release()))
     log::warn("pipeline: keyframe request refused");
 }
 
