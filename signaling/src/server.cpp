@@ -2,6 +2,7 @@
 
 #include <libwebsockets.h>
 
+#include <strings.h>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -405,7 +406,7 @@ int Server::Impl::on_confirm_upgrade(lws* wsi, const char* upgrade) {
       return -1;
     return 1;  // lws completes the transaction
   };
-  if (!upgrade || std::string_view(upgrade) != "websocket")
+  if (!upgrade || strcasecmp(upgrade, "websocket") != 0)  // e.g. h2c
     return refused(400, "Bad Request", "not a WebSocket upgrade");
   static const EmbeddedFiles no_files{nullptr, 0};
   if (uri.empty() || route_http_path(uri, no_files).kind != HttpRoute::Kind::websocket)

@@ -58,6 +58,34 @@ probe --source "$CS_CLIENT_IP" http "$base/" >"$CS_TMP/perip_http.out"
 cs_json "$CS_TMP/perip_http.out" 'd["status"] == 200' "the limit is on WebSockets: GET / still served"
 for p in "${holders[@]:1}"; do kill -TERM "$p" 2>/dev/null; done
 
+# A socket the server is closing still counts until lws has closed it: with
+# CS_MAX_PER_IP=1, a client floods (the server answers with an error and a
+# close frame) and then never acknowledges the close nor reads; meanwhile a
+# second socket from its address is refused, and let in once lws gives up.
+restart perip_closing CS_MAX_PER_IP=1
+cat >"$CS_TMP/no_ack.py" <<'PY'
+import base64, os, socket, sys, time
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), source_address=(sys.argv[3], 0))
+key = base64.b64encode(os.urandom(16)).decode()
+s.sendall((f"GET /ws HTTP/1.1\r\nHost: {sys.argv[1]}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+           f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+assert b" 101 " in s.recv(4096)
+frame = bytes([0x81, 0x80 | 16]) + b"\0\0\0\0" + b'{"type":"bogus"}'
+s.sendall(frame * 80)  # past the burst of 50: error, then a close frame we never answer
+print("flooded", flush=True)
+time.sleep(30)
+PY
+cs_start_bg no_ack python3 "$CS_TMP/no_ack.py" "$CS_SERVER_IP" "$CS_PORT" "$CS_CLIENT_IP"
+cs_wait_log "$log" "too many messages" 5 || cs_fail "the flood was not refused"
+probe --source "$CS_CLIENT_IP" ws "$CS_URL" open:0.1 >"$CS_TMP/while_closing.out"
+cs_json "$CS_TMP/while_closing.out" 'd["status"] == 429' "a socket still closing counts: the next one gets 429"
+deadline=$(( $(cs_now_ms) + 20000 ))
+until probe --source "$CS_CLIENT_IP" ws "$CS_URL" open:0.1 >"$CS_TMP/after_closing.out"; do
+  (( $(cs_now_ms) < deadline )) || cs_fail "the closing socket was never let go"
+  sleep 0.5
+done
+cs_log "ok: once lws has closed it, its place is free"
+
 # ---- Origin ------------------------------------------------------------------
 ws_with_origin() {  # ORIGIN EXPECTED_STATUS WHAT
   probe --header "Origin: $1" ws "$CS_URL" open:0.1 >"$CS_TMP/origin.out"

@@ -41,6 +41,13 @@ for req in 'FOO / HTTP/1.1' 'DELETE / HTTP/1.1' 'POST /stats HTTP/1.1' 'PUT /ind
 done
 cs_wait_log "$log" "WARN .*refused HTTP request .*method other than GET -> 405" 2 ||
   cs_fail "no warn line for the 405"
+# Upgrades: to h2c refused; "WebSocket" in another case is still a WebSocket.
+printf 'GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n' |
+  raw 3 >"$CS_TMP/h2c.out"
+cs_json "$CS_TMP/h2c.out" 'd["status"] == 400' "Upgrade: h2c refused (400)"
+printf 'GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: WebSocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n' |
+  raw 1 >"$CS_TMP/ws_case.out"
+cs_json "$CS_TMP/ws_case.out" 'd["status"] == 101' "Upgrade: WebSocket (any case) accepted"
 
 # ---- path traversal, raw -----------------------------------------------------
 for path in '/../../etc/passwd' '/%2e%2e/%2e%2e/etc/passwd' '/%2E%2E/%2E%2E/etc/passwd' \
