@@ -40,17 +40,26 @@ ParsedMessage parse_client_message(std::string_view text) {
   return {std::nullopt, "unknown message type '" + kind.substr(0, 32) + "'"};
 }
 
+namespace {
+
+// The text may quote what a peer sent; bytes that are not UTF-8 become
+// U+FFFD instead of throwing (dump()'s default), so every writer is total.
+std::string dump(const json& doc) {
+  return doc.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+}  // namespace
+
 std::string answer_json(std::string_view sdp) {
-  return json{{"type", "answer"}, {"sdp", sdp}}.dump();
+  return dump({{"type", "answer"}, {"sdp", sdp}});
 }
 
 std::string ice_json(std::string_view candidate, unsigned sdp_mline_index) {
-  return json{{"type", "ice"}, {"candidate", candidate}, {"sdpMLineIndex", sdp_mline_index}}.dump();
+  return dump({{"type", "ice"}, {"candidate", candidate}, {"sdpMLineIndex", sdp_mline_index}});
 }
 
 std::string error_json(std::string_view message) {
-  return json{{"type", "error"}, {"message", message}}.dump(-1, ' ', false,
-                                                            json::error_handler_t::replace);
+  return dump({{"type", "error"}, {"message", message}});
 }
 
 }  // namespace cs::signaling

@@ -118,10 +118,12 @@ bool viewer_can_receive(const GstSDPMedia* media) {
 OfferAnalysis analyse_offer(const std::string& sdp) {
   // GstSDP reads a C string: what follows a NUL would go unseen.
   if (sdp.find('\0') != std::string::npos) return {std::nullopt, "offer SDP contains a NUL byte"};
+  // GstSDP takes an empty text for a caller's bug (a critical, and a message
+  // that is allocated though it does not parse).
+  if (sdp.empty()) return {std::nullopt, "offer SDP is empty"};
   GstSDPMessage* raw = nullptr;
   const GstSDPResult parsed = gst_sdp_message_new_from_text(sdp.c_str(), &raw);
-  // The message is allocated even when the text does not parse (an empty
-  // one): own it before looking at the result.
+  // Own the message before looking at the result: it is allocated either way.
   std::unique_ptr<GstSDPMessage, SdpMessageDeleter> message(raw);
   if (parsed != GST_SDP_OK || !message) return {std::nullopt, "offer SDP does not parse"};
 

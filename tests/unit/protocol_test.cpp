@@ -64,3 +64,9 @@ TEST_CASE("server messages are the JSON of SPEC.md") {
   CHECK(error["type"] == "error");
   CHECK(error["message"].is_string());
 }
+
+TEST_CASE("every writer gives valid JSON for text that is not UTF-8") {
+  // Found by fuzz_signaling_message: answer_json and ice_json threw.
+  CHECK(nlohmann::json::parse(answer_json("v=0 \xff\xfe")).at("sdp").is_string());
+  CHECK(nlohmann::json::parse(ice_json("candidate:\xc3", 1)).at("candidate").is_string());
+}
