@@ -103,6 +103,14 @@ void lws_log_line(int level, const char* line) {
               " bytes: connection dropped");
     return;
   }
+  if (text.find("client did not send a valid tls hello") != std::string::npos) {
+    log::warn(
+        "signaling: refused a connection that did not start with a TLS handshake (plain "
+        "HTTP to the TLS port?): connection dropped");
+    return;
+  }
+  // Notices are lws's chatter (versions, TLS modes); only the one above is ours.
+  if (level == LLL_NOTICE) return;
   log::at(level == LLL_ERR ? log::Level::error : log::Level::warn, "lws: ", text);
 }
 
@@ -658,7 +666,8 @@ Server::Result Server::start(const ServerSettings& settings, std::function<void(
   auto impl = std::make_unique<Impl>();
   impl->settings = settings;
   impl->deliver = std::move(deliver);
-  lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_line);
+  // NOTICE for the refused clear-text connection on a TLS port (see lws_log_line).
+  lws_set_log_level(LLL_ERR | LLL_WARN | LLL_NOTICE, lws_log_line);
 
   // Created on the service thread, which alone may touch it; this thread
   // only learns whether that worked.
@@ -689,7 +698,11 @@ Server::Result Server::start(const ServerSettings& settings, std::function<void(
         // The same port then speaks TLS only; a plain-HTTP client fails its
         // handshake and is dropped. HTTP/1.1 only: the replies are written
         // as HTTP/1.1 and the viewer needs nothing from h2.
-        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        // ALLOW_NON_SSL_ON_SSL_PORT without a redirect or fallback option
+        // still fails a clear-text client, but lws first looks at its bytes
+        // and says so (a notice), which becomes our warn line.
+        info.options |=
+            LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT | LWS_SERVER_OPTION_ALLOW_NON_SSL_ON_SSL_PORT;
         info.ssl_cert_filepath = s.tls_cert.c_str();
         info.ssl_private_key_filepath = s.tls_key.c_str();
         info.alpn = "http/1.1";
