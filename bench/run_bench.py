@@ -425,8 +425,11 @@ class Server:
         self.ns, self.tools, self.design, self.res = ns, tools, design, res
         tag = f"server-{design}-{res_name(res)}-{int(time.time())}"
         self.log_path = tools.logs / f"{tag}.log"
+        # CS_MAX_PER_IP=0: every scaling viewer (up to 25) comes from the one
+        # namespace address, past the default limit of 8 WebSockets per address.
         env = [f"CS_HOST={ns.server_ip}", f"CS_PORT={PORT}", f"CS_ICE_ADDRESSES={ns.server_ip}",
-               f"CS_WIDTH={res[0]}", f"CS_HEIGHT={res[1]}", f"CS_FPS={FPS}", *tools.server_env]
+               f"CS_WIDTH={res[0]}", f"CS_HEIGHT={res[1]}", f"CS_FPS={FPS}", "CS_MAX_PER_IP=0",
+               *tools.server_env]
         argv = ["env", *env, str(tools.server)] + (["--baseline"] if design == "baseline" else [])
         self.proc = ns.popen(argv, self.log_path, self.log_path)
         self.pid = self.proc.pid
