@@ -1,11 +1,15 @@
 #include "cs/streaming/viewer_branch.hpp"
 
+#include <gst/sdp/sdp.h>
 #include <gst/video/video.h>
 #include <gst/webrtc/webrtc.h>
 #include <nice/agent.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 
 #include "cs/faults.hpp"
 #include "cs/log.hpp"
@@ -14,9 +18,15 @@
 namespace cs::streaming {
 namespace {
 
-// libnice gathers on every interface unless told which addresses to use.
-void restrict_ice_addresses(GstElement* webrtcbin, const std::vector<std::string>& addresses) {
-  if (addresses.empty()) return;
+// Two things webrtcbin 1.22 cannot say to its NiceAgent itself:
+// - libnice gathers on every interface unless told which addresses to use;
+// - UPnP is on by default: each agent starts a gupnp-igd thread that binds
+//   SSDP and HTTP sockets on every interface and multicasts on the LAN. A
+//   server with known addresses has nothing to map, and for a viewer that
+//   leaves while that thread is still discovering, thread and sockets are
+//   never released (tests/e2e/churn.sh: 9 threads, ~180 fds after 60 such
+//   viewers). Off before gathering starts.
+void configure_ice_agent(GstElement* webrtcbin, const std::vector<std::string>& addresses) {
   GstObject* ice = nullptr;
   g_object_get(webrtcbin, "ice-agent", &ice, nullptr);
   if (!ice) return;
@@ -24,6 +34,7 @@ void restrict_ice_addresses(GstElement* webrtcbin, const std::vector<std::string
   if (g_object_class_find_property(G_OBJECT_GET_CLASS(ice), "agent"))
     g_object_get(ice, "agent", &agent, nullptr);
   if (agent) {
+    g_object_set(agent, "upnp", FALSE, nullptr);
     for (const auto& text : addresses) {
       NiceAddress address;
       nice_address_init(&address);
@@ -34,7 +45,7 @@ void restrict_ice_addresses(GstElement* webrtcbin, const std::vector<std::string
     }
     g_object_unref(agent);
   } else {
-    log::warn("ice: this webrtcbin's ICE agent cannot be limited to CS_ICE_ADDRESSES");
+    log::warn("ice: no NiceAgent in this webrtcbin: UPnP stays on, CS_ICE_ADDRESSES unused");
   }
   gst_object_unref(ice);
 }
@@ -192,6 +203,45 @@ void inject_slow_branch(GstElement* queue) {
       new Slow{}, [](gpointer data) { delete static_cast<Slow*>(data); });
 }
 
+// webrtcbin runs set-remote-description, create-answer and
+// set-local-description later, in order, on its own thread. Set to NULL
+// while one is still running there, 1.22 leaks what that one was building:
+// a TransportReceiveBin with its nicesrc, DTLS connection and the NiceAgent's
+// sockets (tests/e2e/churn.sh: 6 of 20 viewers that closed as soon as the
+// answer came, ~5 fds each). One more task, waited for, means every earlier
+// one is done. The task: a remote *answer*, which this server (it never
+// offers) refuses in every signaling state before touching anything.
+// get-stats would do too, but interns its per-SSRC stats ids as GQuarks,
+// ~8 per viewer that are never freed. Bounded, so a webrtcbin that never
+// answers cannot hold the main loop.
+void wait_for_pending_operations(GstElement* webrtcbin) {
+  struct Done {
+    std::mutex mutex;
+    std::condition_variable cv;
+    bool done = false;
+  };
+  auto done = std::make_shared<Done>();
+  GstPromise* promise = gst_promise_new_with_change_func(
+      [](GstPromise*, gpointer data) {
+        auto& d = **static_cast<std::shared_ptr<Done>*>(data);
+        std::lock_guard lock(d.mutex);
+        d.done = true;
+        d.cv.notify_all();
+      },
+      new std::shared_ptr<Done>(done),
+      [](gpointer data) { delete static_cast<std::shared_ptr<Done>*>(data); });
+  GstSDPMessage* sdp = nullptr;
+  gst_sdp_message_new_from_text("v=0\r\no=- 0 0 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n", &sdp);
+  GstWebRTCSessionDescription* answer =
+      gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_ANSWER, sdp);
+  g_signal_emit_by_name(webrtcbin, "set-remote-description", answer, promise);
+  gst_webrtc_session_description_free(answer);
+  gst_promise_unref(promise);
+  std::unique_lock lock(done->mutex);
+  if (!done->cv.wait_for(lock, std::chrono::seconds(2), [&] { return done->done; }))
+    log::warn(GST_OBJECT_NAME(webrtcbin), ": still busy after 2 s; stopping it anyway");
+}
+
 }  // namespace
 
 std::unique_ptr<ViewerBranch> ViewerBranch::create(const std::string& name,
@@ -229,7 +279,7 @@ Sender build_sender(GstBin* bin, const OfferSummary& offer, const IceSettings& i
     g_object_set(webrtcbin.get(), "stun-server", ice.stun_server.c_str(), nullptr);
   if (!ice.turn_uri.empty())
     g_object_set(webrtcbin.get(), "turn-server", ice.turn_uri.c_str(), nullptr);
-  restrict_ice_addresses(webrtcbin.get(), ice.ice_addresses);
+  configure_ice_agent(webrtcbin.get(), ice.ice_addresses);
 
   gst_bin_add_many(bin, payloader.get(), webrtcbin.get(), nullptr);
   if (!gst_element_link_pads(payloader.get(), "src", webrtcbin.get(), "sink_%u")) {
@@ -312,6 +362,7 @@ void ViewerBranch::detach() {
   tee_pad_.reset();
   tee_ = nullptr;
   if (pipeline_) {
+    if (webrtcbin_) wait_for_pending_operations(webrtcbin_.get());
     gst_element_set_locked_state(bin_.get(), TRUE);
     gst_element_set_state(bin_.get(), GST_STATE_NULL);
     gst_bin_remove(GST_BIN(pipeline_), bin_.get());
