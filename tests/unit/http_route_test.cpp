@@ -86,7 +86,8 @@ TEST_CASE("http route: anything else is not found") {
       nul_inside,
       nul_in_query,
       std::string(100000, '/'),
-      "/" + std::string(100000, 'a'),
+      // append, not "/" + std::string: GCC 12 under ASan warns (-Wrestrict, bug 105329).
+      std::string("/").append(100000, 'a'),
   };
   for (const auto& path : bad) {
     CAPTURE(path);
