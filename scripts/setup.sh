@@ -31,6 +31,7 @@ runtime_packages=(
 test_packages=(
   doctest-dev libsoup-3.0-dev gstreamer1.0-libav iproute2 nftables jq python3 curl
   chromium nodejs npm procps python3-matplotlib
+  clang libclang-rt-14-dev
 )
 packages=("${build_packages[@]}" "${runtime_packages[@]}")
 ((with_tests)) && packages+=("${test_packages[@]}")

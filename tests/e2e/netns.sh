@@ -15,9 +15,11 @@
 #   cs_json "$CS_TMP/viewer.out" 'd["frames"] >= 50' "enough frames"
 
 CS_PIDS=()
+CS_SERVER_PIDS=()
 CS_NS=""
 CS_TMP=""
 CS_KEEP_LOGS="${CS_KEEP_LOGS:-0}"
+CS_E2E_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 cs_log() { printf '[e2e %s] %s\n' "$(date +%T.%3N)" "$*" >&2; }
 
@@ -40,7 +42,27 @@ cs_cleanup() {
   trap - EXIT INT TERM
   local pid
   for pid in "${CS_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
-  for pid in "${CS_PIDS[@]}"; do cs_wait_pid "$pid" 5 || kill -KILL "$pid" 2>/dev/null; done
+  # A sanitized server checks for leaks as it exits, which takes a while.
+  local wait_s killed=()
+  for pid in "${CS_PIDS[@]}"; do
+    wait_s=5
+    [[ "${CS_SANITIZER_LOGS:-0}" == 1 && " ${CS_SERVER_PIDS[*]} " == *" $pid "* ]] && wait_s=30
+    cs_wait_pid "$pid" "$wait_s" || { kill -KILL "$pid" 2>/dev/null; killed+=("$pid"); }
+  done
+  if [[ "${CS_SANITIZER_LOGS:-0}" == 1 && -n "$CS_TMP" ]]; then
+    for pid in "${killed[@]}"; do
+      [[ " ${CS_SERVER_PIDS[*]} " == *" $pid "* ]] || continue
+      cs_log "FAIL: sanitized server $pid needed SIGKILL: it never ran its leak check"
+      rc=1
+    done
+    # The verdict on what the sanitizers wrote (tests/sanitizers/check_reports.py).
+    local reports=("$CS_TMP"/sanitizer.*)
+    if [[ -e "${reports[0]}" ]] &&
+      ! python3 "$CS_E2E_DIR/../sanitizers/check_reports.py" "${reports[@]}" >&2; then
+      cs_log "FAIL: sanitizer reports (above)"
+      rc=1
+    fi
+  fi
   if [[ -n "$CS_NS" ]]; then
     # Anything else still living in the namespace (started by a helper).
     for pid in $(ip netns pids "$CS_NS" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
@@ -143,10 +165,17 @@ cs_wait_port() {
 
 # cs_start_server [VAR=VALUE...]: starts cube-streamer in the namespace, bound
 # to the server address with ICE limited to it, and waits for its port.
+# With CS_SANITIZER_LOGS=1 (scripts/test.sh, sanitized server) its ASan, LSan
+# and UBSan reports go to $CS_TMP/sanitizer.PID, judged at the test's end.
 cs_start_server() {
-  cs_start_bg server env CS_HOST="$CS_SERVER_IP" CS_PORT="$CS_PORT" \
+  local sanitizer=()
+  [[ "${CS_SANITIZER_LOGS:-0}" == 1 ]] &&
+    sanitizer=("ASAN_OPTIONS=${ASAN_OPTIONS:-}:log_path=$CS_TMP/sanitizer"
+      "UBSAN_OPTIONS=${UBSAN_OPTIONS:-}:log_path=$CS_TMP/sanitizer")
+  cs_start_bg server env "${sanitizer[@]}" CS_HOST="$CS_SERVER_IP" CS_PORT="$CS_PORT" \
     CS_ICE_ADDRESSES="$CS_SERVER_IP" "$@" "$CS_SERVER_BIN"
   CS_SERVER_PID=$CS_LAST_PID
+  CS_SERVER_PIDS+=("$CS_SERVER_PID")
   cs_wait_port "$CS_SERVER_IP" "$CS_PORT" 30 "$CS_SERVER_PID" ||
     cs_fail "server did not open $CS_SERVER_IP:$CS_PORT within 30 s"
   cs_log "server up (pid $CS_SERVER_PID)"
