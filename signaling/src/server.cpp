@@ -678,11 +678,12 @@ Server::Result Server::start(const ServerSettings& settings, std::function<void(
   Impl* raw = impl.get();
   impl->thread = std::thread([raw, &ready_mutex, &ready, &done, &error] {
     auto report_ready = [&](std::string why) {
-      {
-        std::lock_guard lock(ready_mutex);
-        error = std::move(why);
-        done = true;
-      }
+      // Notify under the lock: start() returns as soon as it sees `done`,
+      // and with it `ready` goes out of scope (ThreadSanitizer caught
+      // pthread_cond_destroy racing this notify when it came after unlock).
+      std::lock_guard lock(ready_mutex);
+      error = std::move(why);
+      done = true;
       ready.notify_all();
     };
     bool started = false;
