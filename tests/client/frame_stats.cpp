@@ -9,6 +9,11 @@ namespace cstest {
 namespace {
 
 constexpr std::size_t kMaxErrors = 50;
+constexpr std::size_t kFirstNumbers = 12;
+// A viewer's first frames can arrive out of order (seen in churn.sh: "233 232
+// 236 ..." in about 1 viewer in 50, always within the first 7 frames); from
+// here on, order is what a steady viewer must see.
+constexpr std::uint64_t kStartFrames = 10;
 
 std::int64_t percentile(std::vector<std::int64_t> values, double p) {
   if (values.empty()) return 0;
@@ -73,7 +78,14 @@ void FrameStats::track_timecode(const DecodedFrame& frame) {
   // (clock skew) comes out as a negative int32.
   auto delta = static_cast<std::int32_t>(cs::timecode::wall_clock_ms() - *frame.render_ms);
   latencies_ms_.push_back(delta);
-  if (last_frame_number_ && *frame.frame_number <= *last_frame_number_) increasing_ = false;
+  if (last_frame_number_ && *frame.frame_number <= *last_frame_number_ && increasing_) {
+    increasing_ = false;
+    first_decrease_ = std::to_string(*last_frame_number_) + " -> " +
+                      std::to_string(*frame.frame_number) + " at frame " + std::to_string(frames_);
+  }
+  if (last_frame_number_ && *frame.frame_number <= *last_frame_number_ && frames_ > kStartFrames)
+    increasing_after_start_ = false;
+  if (first_numbers_.size() < kFirstNumbers) first_numbers_.push_back(*frame.frame_number);
   if (!first_frame_number_) first_frame_number_ = frame.frame_number;
   last_frame_number_ = frame.frame_number;
 }
@@ -103,6 +115,15 @@ void FrameStats::fill_json(nlohmann::json& out) const {
   out["last_frame_wall_ms"] = last_wall_ms_;
   out["max_gap_ms"] = max_gap_ms_;
   out["frame_numbers_increasing"] = increasing_;
+  out["frame_numbers_increasing_after_start"] = increasing_after_start_;
+  if (!increasing_) {
+    std::string numbers;
+    for (auto n : first_numbers_) {
+      if (!numbers.empty()) numbers += ' ';
+      numbers += std::to_string(n);
+    }
+    out["first_decrease"] = first_decrease_ + "; first numbers: " + numbers;
+  }
   out["first_frame_number"] = first_frame_number_ ? nlohmann::json(*first_frame_number_) : nullptr;
   out["last_frame_number"] = last_frame_number_ ? nlohmann::json(*last_frame_number_) : nullptr;
   out["timecode_failures"] = timecode_failures_;

@@ -52,6 +52,10 @@ class FrameStats {
   std::optional<std::uint32_t> first_frame_number_;
   std::optional<std::uint32_t> last_frame_number_;
   bool increasing_ = true;
+  std::string first_decrease_;
+  std::vector<std::uint32_t> first_numbers_;  // the first kFirstNumbers, for the report
+  bool increasing_after_start_ =
+      true;  // from frame kStartFrames on  // "A -> B at frame N": what broke increasing_
   std::uint64_t timecode_failures_ = 0;
   std::vector<std::int64_t> latencies_ms_;
   std::array<int, 3> center_rgb_{};

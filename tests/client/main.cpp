@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "churner.hpp"
+#include "cycler.hpp"
 #include "frame_stats.hpp"
 #include "log.hpp"
 #include "options.hpp"
@@ -33,6 +34,8 @@ ClientList make_clients(const cstest::Options& options) {
   for (int i = 0; i < options.viewers; ++i) {
     if (options.mode == cstest::Mode::Churn)
       clients.push_back(std::make_unique<cstest::Churner>(i, options));
+    else if (options.mode == cstest::Mode::Cycle)
+      clients.push_back(std::make_unique<cstest::Cycler>(i, options));
     else
       clients.push_back(std::make_unique<cstest::Viewer>(i, options));
   }

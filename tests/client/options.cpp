@@ -10,7 +10,8 @@ namespace {
 constexpr const char* kUsage =
     "usage: cs-test-viewer --url ws://HOST:PORT/ws [--duration SECONDS] [--viewers N]\n"
     "                      [--candidates-first]\n"
-    "                      [--no-decode] [--mode normal|stall|churn] [--churn-count N]\n";
+    "                      [--no-decode] [--mode normal|stall|churn|cycle] [--churn-count N]\n"
+    "                      [--concurrent N] [--watch SECONDS]\n";
 
 bool fail(const std::string& message) {
   std::fprintf(stderr, "cs-test-viewer: %s\n%s", message.c_str(), kUsage);
@@ -42,8 +43,10 @@ bool parse_mode(const char* text, Mode& out) {
     out = Mode::Stall;
   else if (v == "churn")
     out = Mode::Churn;
+  else if (v == "cycle")
+    out = Mode::Cycle;
   else
-    return fail(std::string("--mode: '") + text + "' is not normal, stall or churn");
+    return fail(std::string("--mode: '") + text + "' is not normal, stall, churn or cycle");
   return true;
 }
 
@@ -56,6 +59,8 @@ bool apply(Options& o, const std::string& flag, const char* value) {
   if (flag == "--viewers") return parse_int(flag, value, 1, 256, o.viewers);
   if (flag == "--mode") return parse_mode(value, o.mode);
   if (flag == "--churn-count") return parse_int(flag, value, 1, 100000, o.churn_count);
+  if (flag == "--concurrent") return parse_int(flag, value, 1, 64, o.concurrent);
+  if (flag == "--watch") return parse_number(flag, value, 0.1, 60, o.watch_s);
   return fail("unknown option " + flag);
 }
 
@@ -69,6 +74,8 @@ const char* mode_name(Mode mode) {
       return "stall";
     case Mode::Churn:
       return "churn";
+    case Mode::Cycle:
+      return "cycle";
   }
   return "?";
 }

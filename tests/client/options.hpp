@@ -5,7 +5,7 @@
 
 namespace cstest {
 
-enum class Mode { Normal, Stall, Churn };
+enum class Mode { Normal, Stall, Churn, Cycle };
 
 struct Options {
   std::string url;
@@ -15,6 +15,8 @@ struct Options {
   bool candidates_first = false;  // all ICE candidates before the offer; none of the server's
   Mode mode = Mode::Normal;
   int churn_count = 30;
+  int concurrent = 10;   // cycle: viewers at once
+  double watch_s = 1.0;  // cycle: seconds of video each viewer waits for
 };
 
 // Parses argv; on error prints usage/the problem to stderr and returns nullopt.
