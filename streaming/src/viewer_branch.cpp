@@ -149,23 +149,47 @@ struct CatchUp {
   std::string name;
   GstPad* queue_sink;                      // borrowed: the queue owns it and outlives the probe
   std::atomic<gint64> last_overrun_us{0};  // 0: none since the last keyframe asked
+  std::atomic<bool> awaiting_keyframe{false};
+  std::atomic<int> keyframes{0};  // passed so far, up to kStartKeyframes
 };
 
+// The first keyframe gives the payloader its caps (the hub answers then);
+// frames after it are dropped at the queue while webrtcbin is not sending
+// yet (negotiation, DTLS: the e2e viewer saw 8 frames missing after the
+// first, in consecutive RTP packets), and the keyframe asked for at connect
+// starts the stream proper. Later drops (a slow viewer) keep today's behaviour: the keyframe
+// asked for once caught up repairs the picture.
+constexpr int kStartKeyframes = 2;
+
 void on_overrun(GstElement*, gpointer data) {
-  static_cast<CatchUp*>(data)->last_overrun_us.store(g_get_monotonic_time(),
-                                                     std::memory_order_relaxed);
+  auto* catch_up = static_cast<CatchUp*>(data);
+  catch_up->last_overrun_us.store(g_get_monotonic_time(), std::memory_order_relaxed);
+  if (catch_up->keyframes.load(std::memory_order_relaxed) < kStartKeyframes)
+    catch_up->awaiting_keyframe.store(true, std::memory_order_relaxed);
 }
 
-GstPadProbeReturn keyframe_after_overrun(GstPad*, GstPadProbeInfo*, gpointer data) {
+// The frames behind a dropped one refer to it: decoded, they are broken
+// pictures. At a viewer's start (see kStartKeyframes) they are not sent:
+// the e2e viewer showed them as timecodes going back ("0 0 0 2 3 12 13 ..."),
+// and in consecutive RTP packets nothing tells a browser they are broken.
+GstPadProbeReturn keyframe_after_overrun(GstPad*, GstPadProbeInfo* info, gpointer data) {
   auto* catch_up = static_cast<CatchUp*>(data);
   gint64 last = catch_up->last_overrun_us.load(std::memory_order_relaxed);
-  if (last == 0 || g_get_monotonic_time() - last < kCatchUpUs) return GST_PAD_PROBE_OK;
-  if (!catch_up->last_overrun_us.compare_exchange_strong(last, 0)) return GST_PAD_PROBE_OK;
-  log::info(catch_up->name, ": caught up after dropping frames; asking for a keyframe");
-  // Pushed upstream from the queue's sink pad, from this streaming thread: a PLI
-  // reaches the encoder the same way.
-  gst_pad_push_event(catch_up->queue_sink,
-                     gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
+  if (last != 0 && g_get_monotonic_time() - last >= kCatchUpUs &&
+      catch_up->last_overrun_us.compare_exchange_strong(last, 0)) {
+    log::info(catch_up->name, ": caught up after dropping frames; asking for a keyframe");
+    // Pushed upstream from the queue's sink pad, from this streaming thread: a
+    // PLI reaches the encoder the same way.
+    gst_pad_push_event(catch_up->queue_sink,
+                       gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
+  }
+  const bool delta =
+      GST_BUFFER_FLAG_IS_SET(GST_PAD_PROBE_INFO_BUFFER(info), GST_BUFFER_FLAG_DELTA_UNIT);
+  if (!delta && catch_up->keyframes.load(std::memory_order_relaxed) < kStartKeyframes)
+    catch_up->keyframes.fetch_add(1, std::memory_order_relaxed);
+  if (!catch_up->awaiting_keyframe.load(std::memory_order_relaxed)) return GST_PAD_PROBE_OK;
+  if (delta) return GST_PAD_PROBE_DROP;
+  catch_up->awaiting_keyframe.store(false, std::memory_order_relaxed);
   return GST_PAD_PROBE_OK;
 }
 
