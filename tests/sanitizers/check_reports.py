@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Fails (exit 1) when sanitizer log files hold anything but the two known
+"""Fails (exit 1) when sanitizer log files hold anything but the known
 library leaks below; prints what it found. Usage: check_reports.py FILE...
 
 The sanitizer runs write their reports to files (ASAN_OPTIONS=log_path=...)
@@ -48,6 +48,21 @@ ALLOWED = [
      and len(frames) == 2 and "calloc" in frames[0]
      and re.search(r"\((<unknown module>|/usr/lib/|/lib/)", frames[1])),
 ]
+
+# OpenSSL's own blocks (libcrypto), seen in about 1 of 3 runs of
+# e2e_branch_error (a viewer removed right after an element error): ~1 KB
+# direct, ~5-11 KB indirect. Not traced: Debian's libcrypto has no frame
+# pointers, so the stack ends at CRYPTO_zalloc/CRYPTO_strndup, and the slow
+# unwinder makes the server too slow to connect a viewer. It is allowed only
+# in that shape (nothing but libcrypto above malloc), and it cannot hide a
+# leak of ours: our code never calls OpenSSL, and what it could leak that
+# holds OpenSSL state (a webrtcbin, a DTLS element or connection) is a
+# GObject, reported as its own g_malloc leak, which no rule here allows.
+ALLOWED.append(
+    ("openssl internal (untraced)",
+     lambda kind, size, count, frames: len(frames) >= 2
+     and re.search(r"in __interceptor_(malloc|calloc|realloc)", frames[0])
+     and all("libcrypto.so" in f for f in frames[1:])))
 
 LEAK_HEAD = re.compile(r"^(Direct|Indirect) leak of (\d+) byte\(s\) in (\d+) object\(s\)")
 FRAME = re.compile(r"^\s+#\d+ ")
