@@ -10,9 +10,9 @@ namespace {
 
 constexpr std::size_t kMaxErrors = 50;
 constexpr std::size_t kFirstNumbers = 12;
-// A viewer's first frames can arrive out of order (seen in churn.sh: "233 232
-// 236 ..." in about 1 viewer in 50, always within the first 7 frames); from
-// here on, order is what a steady viewer must see.
+// Order from here on is told apart from order at the start, where a server
+// that sends frames referring to pictures the viewer never got shows up
+// (decoded, their timecodes read as going back: "0 0 0 2 3 12 13 ...").
 constexpr std::uint64_t kStartFrames = 10;
 
 std::int64_t percentile(std::vector<std::int64_t> values, double p) {

@@ -15,7 +15,9 @@
 #
 # Found with it (streaming/src/viewer_branch.cpp): each NiceAgent's UPnP
 # thread and sockets outlived viewers that left early; a viewer closed while
-# webrtcbin still ran its set-local-description leaked that transport.
+# webrtcbin still ran its set-local-description leaked that transport; a
+# viewer's first frames referred to frames dropped before it was sending
+# (the old "frame numbers increasing" failures).
 #
 # Usage: churn.sh [BUILD_DIR]. CS_CHURN_TOTAL, CS_CHURN_CONCURRENT and
 # CS_CHURN_WARMUP override 500, 10 and 150 (for trying things out).
@@ -88,7 +90,8 @@ describe_server() {
 }
 
 # wait_idle SECONDS [FDS THREADS]: polls until /stats counts 0 viewers and
-# the fd and thread counts have held still for 2 s (and, when given, equal
+# the fd and thread counts have held still for $IDLE_STILL_MS (default 2 s;
+# and, when given, equal
 # FDS and THREADS). Leaves IDLE_FDS, IDLE_THREADS, IDLE_RSS_KB, IDLE_VIEWERS
 # and IDLE_WAIT_MS; 1 if the deadline passed first.
 wait_idle() {
@@ -106,7 +109,7 @@ wait_idle() {
       last=$sample
       same_since=$now
     fi
-    if [[ "$IDLE_VIEWERS" == 0 ]] && ((now - same_since >= 2000)) &&
+    if [[ "$IDLE_VIEWERS" == 0 ]] && ((now - same_since >= ${IDLE_STILL_MS:-2000})) &&
       [[ -z "$want_fds" || ("$IDLE_FDS" == "$want_fds" && "$IDLE_THREADS" == "$want_threads") ]]; then
       IDLE_RSS_KB=$(rss_kb)
       IDLE_WAIT_MS=$((now - begin))
@@ -159,20 +162,18 @@ churn_round() {
   soft_json "$out" "d['with_frames'] == $count" "$name: every one of them got frames"
   soft_json "$out" "d['watched'] == $count" "$name: every one of them got 1 s of video"
   soft_json "$out" "d['error_count'] == 0" "$name: no viewer saw an error (none refused)"
-  # A viewer's first frames can come out of order (about 1 viewer in 50
-  # here, always within its first 7 frames; cause not found yet): counted
-  # and shown, while order from the 10th frame on is required.
-  cs_log "$name: $(python3 -c 'import json,sys; d=json.loads(open(sys.argv[1]).readline());
-print(d["not_increasing"], "viewers with a frame out of order at their start:", d["decreases"][:3])' "$out")"
+  # Order from the first frame on (streaming/src/viewer_branch.cpp: a
+  # viewer's start is clean); the first few out-of-order viewers are shown.
+  soft_json "$out" "d['not_increasing'] == 0" "$name: every viewer's frame numbers increasing"
   soft_json "$out" "d['not_increasing_after_start'] == 0" \
-    "$name: every viewer's frame numbers increasing from its 10th frame on"
+    "$name: ... and from its 10th frame on"
   soft_json "$CS_TMP/$name-early.out" \
     "d['iterations'] == $early_count and d['opened'] == $early_count and not d['errors']" \
     "$name: $early_count early leavers, none refused"
   soft_json "$CS_TMP/$name-watcher.out" "d['last_frame_wall_ms'] >= $end - 1000" \
     "$name: watcher still receiving at the end"
-  soft_json "$CS_TMP/$name-watcher.out" 'd["frame_numbers_increasing_after_start"]' \
-    "$name: watcher's frame numbers increasing from its 10th frame on"
+  soft_json "$CS_TMP/$name-watcher.out" 'd["frame_numbers_increasing"]' \
+    "$name: watcher's frame numbers increasing"
 }
 
 # Warm-up: the same mix, smaller. What a first batch of viewers creates
@@ -180,7 +181,9 @@ print(d["not_increasing"], "viewers with a frame out of order at their start:", 
 # arenas grown to the peak of 12 viewers at once, OpenSSL and libnice
 # singletons, the encoder's pools) is not a leak.
 churn_round warmup "$warmup" 20
-wait_idle 30 || cs_fail "not idle 30 s after the warm-up: viewers $IDLE_VIEWERS," \
+# Still for 16 s: GLib ends a pooled thread (GStreamer's task pool) after
+# 15 s unused, so a baseline taken sooner counts threads that then go away.
+IDLE_STILL_MS=16000 wait_idle 45 || cs_fail "not idle 45 s after the warm-up: viewers $IDLE_VIEWERS," \
   "fds $IDLE_FDS, threads $IDLE_THREADS still changing"
 before_rss=$IDLE_RSS_KB before_fds=$IDLE_FDS before_threads=$IDLE_THREADS
 before_mem=$(mem_breakdown)
