@@ -59,17 +59,19 @@ cs_log "deaf client on port $deaf_port"
 
 # Its answers pile up in the server's send buffer, seen there as Send-Q: with
 # a 4 KB buffer, a kilobyte of small messages (and their overhead) is about
-# all it holds, and the server's writes to it cannot complete.
+# all it holds, and the server's writes to it cannot complete. Half a
+# kilobyte is asserted: on a loaded machine the ping deadline (8 s) can
+# close the socket when about 750 bytes were queued (seen in CI's own run).
 deadline=$(($(cs_now_ms) + 8000))
 max_q=0
 while (($(cs_now_ms) < deadline)); do
   q=$(server_send_q "$deaf_port")
   ((q > max_q)) && max_q=$q
-  ((max_q >= 1000)) && break
+  ((max_q >= 512)) && break
   sleep 0.1
 done
 cs_log "server's Send-Q to the deaf client: $max_q bytes ($(cs_ns ss -tnmH "( sport = :$CS_PORT and dport = :$deaf_port )" | tr -s ' \n\t' ' '))"
-((max_q >= 1000)) || cs_fail "the server's send buffer to the deaf client never filled (Send-Q $max_q)"
+((max_q >= 512)) || cs_fail "the server's send buffer to the deaf client never filled (Send-Q $max_q)"
 
 # Meanwhile the server serves: /stats answers at once, and a viewer joining
 # now streams.
