@@ -5,20 +5,6 @@
 namespace cs::streaming {
 namespace {
 
-// "candidate:<foundation> <component> <transport> <priority> <address> ..."
-std::string_view candidate_address(std::string_view c) {
-  int field = 0;
-  size_t pos = 0;
-  while (pos < c.size()) {
-    size_t end = c.find(' ', pos);
-    if (end == std::string_view::npos) end = c.size();
-    if (field == 4) return c.substr(pos, end - pos);
-    ++field;
-    pos = end + 1;
-  }
-  return {};
-}
-
 bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
@@ -33,6 +19,12 @@ std::vector<std::string_view> split_spaces(std::string_view text) {
     pos = end + 1;
   }
   return fields;
+}
+
+// "candidate:<foundation> <component> <transport> <priority> <address> ..."
+std::string_view candidate_address(std::string_view c) {
+  const auto fields = split_spaces(c);
+  return fields.size() > 4 ? fields[4] : std::string_view();
 }
 
 bool all_of(std::string_view s, bool (*ok)(char)) {

@@ -157,8 +157,8 @@ struct CatchUp {
 // frames after it are dropped at the queue while webrtcbin is not sending
 // yet (negotiation, DTLS: the e2e viewer saw 8 frames missing after the
 // first, in consecutive RTP packets), and the keyframe asked for at connect
-// starts the stream proper. Later drops (a slow viewer) keep today's behaviour: the keyframe
-// asked for once caught up repairs the picture.
+// starts the stream proper. Later drops (a slow viewer) keep today's
+// behaviour: the keyframe asked for once caught up repairs the picture.
 constexpr int kStartKeyframes = 2;
 
 void on_overrun(GstElement*, gpointer data) {
@@ -168,29 +168,38 @@ void on_overrun(GstElement*, gpointer data) {
     catch_up->awaiting_keyframe.store(true, std::memory_order_relaxed);
 }
 
+// Once no frame was dropped for kCatchUpUs: one keyframe request per episode.
+void request_keyframe_once_caught_up(CatchUp& catch_up) {
+  gint64 last = catch_up.last_overrun_us.load(std::memory_order_relaxed);
+  if (last == 0 || g_get_monotonic_time() - last < kCatchUpUs ||
+      !catch_up.last_overrun_us.compare_exchange_strong(last, 0))
+    return;
+  log::info(catch_up.name, ": caught up after dropping frames; asking for a keyframe");
+  // Pushed upstream from the queue's sink pad, from this streaming thread: a
+  // PLI reaches the encoder the same way.
+  gst_pad_push_event(catch_up.queue_sink,
+                     gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
+}
+
 // The frames behind a dropped one refer to it: decoded, they are broken
 // pictures. At a viewer's start (see kStartKeyframes) they are not sent:
 // the e2e viewer showed them as timecodes going back ("0 0 0 2 3 12 13 ..."),
 // and in consecutive RTP packets nothing tells a browser they are broken.
-GstPadProbeReturn keyframe_after_overrun(GstPad*, GstPadProbeInfo* info, gpointer data) {
-  auto* catch_up = static_cast<CatchUp*>(data);
-  gint64 last = catch_up->last_overrun_us.load(std::memory_order_relaxed);
-  if (last != 0 && g_get_monotonic_time() - last >= kCatchUpUs &&
-      catch_up->last_overrun_us.compare_exchange_strong(last, 0)) {
-    log::info(catch_up->name, ": caught up after dropping frames; asking for a keyframe");
-    // Pushed upstream from the queue's sink pad, from this streaming thread: a
-    // PLI reaches the encoder the same way.
-    gst_pad_push_event(catch_up->queue_sink,
-                       gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
-  }
-  const bool delta =
-      GST_BUFFER_FLAG_IS_SET(GST_PAD_PROBE_INFO_BUFFER(info), GST_BUFFER_FLAG_DELTA_UNIT);
-  if (!delta && catch_up->keyframes.load(std::memory_order_relaxed) < kStartKeyframes)
-    catch_up->keyframes.fetch_add(1, std::memory_order_relaxed);
-  if (!catch_up->awaiting_keyframe.load(std::memory_order_relaxed)) return GST_PAD_PROBE_OK;
+GstPadProbeReturn gate_start_of_stream(CatchUp& catch_up, bool delta) {
+  if (!delta && catch_up.keyframes.load(std::memory_order_relaxed) < kStartKeyframes)
+    catch_up.keyframes.fetch_add(1, std::memory_order_relaxed);
+  if (!catch_up.awaiting_keyframe.load(std::memory_order_relaxed)) return GST_PAD_PROBE_OK;
   if (delta) return GST_PAD_PROBE_DROP;
-  catch_up->awaiting_keyframe.store(false, std::memory_order_relaxed);
+  catch_up.awaiting_keyframe.store(false, std::memory_order_relaxed);
   return GST_PAD_PROBE_OK;
+}
+
+// Every frame leaving a viewer's queue.
+GstPadProbeReturn on_queue_output(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  auto& catch_up = *static_cast<CatchUp*>(data);
+  request_keyframe_once_caught_up(catch_up);
+  return gate_start_of_stream(catch_up, GST_BUFFER_FLAG_IS_SET(GST_PAD_PROBE_INFO_BUFFER(info),
+                                                               GST_BUFFER_FLAG_DELTA_UNIT));
 }
 
 // The queue owns its CatchUp: object data outlives the queue's pads and
@@ -202,8 +211,7 @@ void watch_overruns(const std::string& name, GstElement* queue) {
   g_object_set_data_full(G_OBJECT(queue), "cs-catch-up", catch_up,
                          [](gpointer data) { delete static_cast<CatchUp*>(data); });
   g_signal_connect(queue, "overrun", G_CALLBACK(on_overrun), catch_up);
-  gst_pad_add_probe(src.get(), GST_PAD_PROBE_TYPE_BUFFER, keyframe_after_overrun, catch_up,
-                    nullptr);
+  gst_pad_add_probe(src.get(), GST_PAD_PROBE_TYPE_BUFFER, on_queue_output, catch_up, nullptr);
 }
 
 // CS_TEST_FAULTS slow-branch@F: from the branch's Fth frame, its thread takes

@@ -56,11 +56,7 @@ PY
   fi
 }
 
-stats_viewers() {
-  cs_ns curl -s --max-time 2 "http://$CS_SERVER_IP:$CS_PORT/stats" |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["viewers"])' 2>/dev/null ||
-    echo "?"
-}
+stats_viewers() { cs_stats_viewers 2>/dev/null || echo "?"; }
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$pid/status"; }
 # VmRSS = anonymous (heap, stacks) + file-backed (libraries: the renderer
 # pages libLLVM's code out after its warm-up) + shared memory.

@@ -16,45 +16,16 @@ arrived, and whether the server closed the connection (close frame, EOF or
 reset) -- a server that never gives up on a deaf socket leaves it open.
 """
 
-import base64
 import json
-import os
 import select
 import socket
 import struct
 import sys
 import time
-import urllib.parse
+
+import wsprobe  # tests/e2e: the same frames, offer and handshake as the other probes
 
 RCVBUF = 1024  # the kernel makes it its minimum, about 2 KB
-
-
-def fake_offer():
-    fp = ":".join(f"{b:02X}" for b in os.urandom(32))
-    lines = [
-        "v=0", f"o=- {int.from_bytes(os.urandom(6), 'big')} 0 IN IP4 0.0.0.0", "s=-", "t=0 0",
-        "a=group:BUNDLE video0", "a=ice-options:trickle",
-        "m=video 9 UDP/TLS/RTP/SAVPF 96", "c=IN IP4 0.0.0.0",
-        "a=setup:actpass", "a=ice-ufrag:deafufrag0000", "a=ice-pwd:deafpassworddeafpassword00",
-        "a=rtcp-mux", "a=rtcp-rsize", "a=recvonly", "a=mid:video0",
-        "a=rtpmap:96 H264/90000", "a=rtcp-fb:96 nack", "a=rtcp-fb:96 nack pli",
-        "a=fmtp:96 packetization-mode=1;profile-level-id=42e01f;level-asymmetry-allowed=1",
-        f"a=fingerprint:sha-256 {fp}",
-    ]
-    return "\r\n".join(lines) + "\r\n"
-
-
-def frame(opcode, payload):
-    header = bytes([0x80 | opcode])
-    n = len(payload)
-    if n < 126:
-        header += bytes([0x80 | n])
-    elif n < 65536:
-        header += bytes([0x80 | 126]) + struct.pack("!H", n)
-    else:
-        header += bytes([0x80 | 127]) + struct.pack("!Q", n)
-    mask = os.urandom(4)
-    return header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
 
 
 def main(argv):
@@ -63,34 +34,20 @@ def main(argv):
         return 2
     url, deaf_s = argv[1], float(argv[2])
     rate = float(argv[3]) if len(argv) > 3 else 10.0
-    u = urllib.parse.urlsplit(url)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
-    sock.settimeout(5)
-    sock.connect((u.hostname, u.port or 80))
-    key = base64.b64encode(os.urandom(16)).decode()
-    sock.sendall((f"GET {u.path or '/'} HTTP/1.1\r\nHost: {u.hostname}:{u.port}\r\n"
-                  "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                  f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
-    buf = b""
-    while b"\r\n\r\n" not in buf:
-        chunk = sock.recv(4096)
-        if not chunk:
-            print(json.dumps({"ok": False, "error": "closed during the handshake"}), flush=True)
-            return 1
-        buf += chunk
-    head, _, buf = buf.partition(b"\r\n\r\n")
-    if b" 101 " not in head.split(b"\r\n", 1)[0]:
-        print(json.dumps({"ok": False, "error": head.decode("latin-1")[:200]}), flush=True)
+    ws = wsprobe.WebSocket(url, rcvbuf=RCVBUF)
+    reply = ws.handshake()
+    if reply["status"] != 101:
+        print(json.dumps({"ok": False, "error": reply.get("error") or reply}), flush=True)
         return 1
-    sock.sendall(frame(0x1, json.dumps({"type": "offer", "sdp": fake_offer()}).encode()))
+    sock, buf = ws.sock, ws.buf
+    ws.send_text(json.dumps({"type": "offer", "sdp": wsprobe.fake_offer()}))
     print(json.dumps({"step": "deaf", "port": sock.getsockname()[1],
                       "rcvbuf": sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)}),
           flush=True)
 
     # Deaf: send, never read.
     sent, send_error = 0, None
-    junk = frame(0x1, json.dumps({"type": "x" * 32}).encode())
+    junk = wsprobe.encode_frame(wsprobe.OP_TEXT, json.dumps({"type": "x" * 32}).encode())
     t0 = time.monotonic()
     while time.monotonic() - t0 < deaf_s:
         try:

@@ -11,21 +11,9 @@ cs_setup frozen "${1:-/work/main/build}"
 cs_start_server
 server_log="$CS_TMP/server.err"
 probe_py="$(dirname "$(readlink -f "$0")")/wsprobe.py"
-stats_url="http://$CS_SERVER_IP:$CS_PORT/stats"
 
 # Server-side id of the viewer that offered last.
 last_id() { grep -oE 'viewer [0-9]+: offer received' "$server_log" | tail -n1 | grep -oE '^viewer [0-9]+' | grep -oE '[0-9]+'; }
-viewers_in_stats() {
-  cs_ns curl -s --max-time 2 "$stats_url" | python3 -c 'import json,sys; print(json.load(sys.stdin)["viewers"])'
-}
-# cs_wait_stats N SECONDS: polls /stats until it counts N viewers.
-cs_wait_stats() {
-  local deadline=$(( $(cs_now_ms) + $2 * 1000 ))
-  until [[ "$(viewers_in_stats 2>/dev/null)" == "$1" ]]; do
-    (( $(cs_now_ms) < deadline )) || return 1
-    sleep 0.2
-  done
-}
 frozen=()
 thaw() { local p; for p in "${frozen[@]}"; do kill -CONT "$p" 2>/dev/null; done; }
 # Stopped processes would sit out cs_cleanup's SIGTERM; keep its exit status.
@@ -47,7 +35,7 @@ probe=$CS_LAST_PID
 cs_wait_log "$CS_TMP/probe.out" '"handshake"' 10 || cs_fail "probe did not connect"
 cs_wait_log "$server_log" "viewer $((victim_id + 1)): offer received" 5 || cs_fail "probe not seen"
 probe_id=$((victim_id + 1))
-cs_wait_stats 3 5 || cs_fail "/stats does not count 3 viewers (has $(viewers_in_stats))"
+cs_wait_stats 3 5 || cs_fail "/stats does not count 3 viewers (has $(cs_stats_viewers))"
 cs_log "viewers: watcher, frozen (id $victim_id), probe (id $probe_id); /stats counts 3"
 
 # Both answered pings so far: they have been connected for more than the
@@ -70,7 +58,7 @@ t_probe=$(( $(cs_now_ms) - t0 ))
 cs_log "removed after freezing: viewer $victim_id in $t_victim ms, probe $probe_id in $t_probe ms"
 cs_log "server: $(grep -E "viewer ($victim_id|$probe_id): (no pong|removed)" "$server_log" | tr '\n' '|')"
 (( t_probe <= 10000 )) || cs_fail "probe removed after $t_probe ms (> 10 s)"
-cs_wait_stats 1 3 || cs_fail "/stats still counts $(viewers_in_stats) viewers, not 1"
+cs_wait_stats 1 3 || cs_fail "/stats still counts $(cs_stats_viewers) viewers, not 1"
 cs_log "ok: /stats counts 1 viewer"
 t_removed=$(cs_now_ms)
 

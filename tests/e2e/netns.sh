@@ -227,3 +227,19 @@ PY
 
 # cs_now_ms: wall clock in milliseconds (matches *_wall_ms in viewer JSON).
 cs_now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+# cs_stats_viewers: the viewer count /stats reports now (nonzero status when
+# /stats does not answer within 2 s).
+cs_stats_viewers() {
+  cs_ns curl -s --max-time 2 "http://$CS_SERVER_IP:$CS_PORT/stats" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["viewers"])'
+}
+
+# cs_wait_stats N SECONDS: polls /stats until it counts N viewers.
+cs_wait_stats() {
+  local deadline=$(($(cs_now_ms) + $2 * 1000))
+  until [[ "$(cs_stats_viewers 2>/dev/null)" == "$1" ]]; do
+    (($(cs_now_ms) < deadline)) || return 1
+    sleep 0.2
+  done
+}

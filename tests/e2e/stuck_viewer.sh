@@ -18,19 +18,7 @@ here="$(dirname "$(readlink -f "$0")")"
 source "$here/netns.sh"
 cs_setup stuck "${1:-/work/main/build}"
 probe_py="$here/wsprobe.py"
-stats_url="http://$CS_SERVER_IP:$CS_PORT/stats"
 
-viewers_in_stats() {
-  cs_ns curl -s --max-time 2 "$stats_url" | python3 -c 'import json,sys; print(json.load(sys.stdin)["viewers"])'
-}
-# cs_wait_stats N SECONDS: polls /stats until it counts N viewers.
-cs_wait_stats() {
-  local deadline=$(($(cs_now_ms) + $2 * 1000))
-  until [[ "$(viewers_in_stats 2>/dev/null)" == "$1" ]]; do
-    (($(cs_now_ms) < deadline)) || return 1
-    sleep 0.2
-  done
-}
 # Bytes the server has queued but not sent to the client on port $1, from
 # its socket's Send-Q (0 when there is no such socket). By port alone: both
 # ends are in this namespace, so the kernel may pick either address.
@@ -76,7 +64,7 @@ cs_log "server's Send-Q to the deaf client: $max_q bytes ($(cs_ns ss -tnmH "( sp
 # Meanwhile the server serves: /stats answers at once, and a viewer joining
 # now streams.
 t0=$(cs_now_ms)
-n=$(viewers_in_stats) || cs_fail "/stats did not answer while a socket was blocked"
+n=$(cs_stats_viewers) || cs_fail "/stats did not answer while a socket was blocked"
 cs_log "ok: /stats answered in $(($(cs_now_ms) - t0)) ms while blocked ($n viewers)"
 cs_start_bg joiner "$CS_VIEWER" --url "$CS_URL" --duration 5
 joiner=$CS_LAST_PID
@@ -90,7 +78,7 @@ deaf_id=$(grep -oE 'viewer [0-9]+: no pong' "$server_log" | head -n1 | grep -oE 
 cs_wait_log "$server_log" "viewer $deaf_id: removed" 5 || cs_fail "deaf viewer $deaf_id not removed"
 cs_log "server: $(grep -E "viewer $deaf_id: (no pong|removed)" "$server_log" | tr '\n' '|')"
 t_removed=$(cs_now_ms)
-cs_wait_stats 1 5 || cs_fail "/stats counts $(viewers_in_stats) viewers, not 1 (the watcher)"
+cs_wait_stats 1 5 || cs_fail "/stats counts $(cs_stats_viewers) viewers, not 1 (the watcher)"
 cs_log "ok: /stats counts the watcher only"
 cs_wait_pid "$deaf" 30 || cs_fail "deaf client did not finish"
 cs_json "$CS_TMP/deaf.out:2" 'd["closed_by_server"]' "the deaf client finds its connection closed"
@@ -117,7 +105,7 @@ offered=$CS_LAST_PID
 cs_start_bg silent python3 "$probe_py" ws "$CS_URL" expect=error:10 closed:3
 silent=$CS_LAST_PID
 cs_wait_log "$CS_TMP/offered.out" '"answer"' 10 || cs_fail "the offering probe got no answer"
-n=$(viewers_in_stats)
+n=$(cs_stats_viewers)
 [[ "$n" == 1 ]] || cs_fail "/stats counts $n viewers while one negotiates, not 1"
 cs_wait_pid "$offered" 20 || cs_fail "offering probe did not finish"
 cs_wait_pid "$silent" 20 || cs_fail "silent probe did not finish"
@@ -129,7 +117,7 @@ cs_json "$CS_TMP/silent.out:2" 'd["ok"] and "negotiation timed out" in d["msg"][
 cs_json "$CS_TMP/silent.out:3" 'd["ok"]' "and its socket is closed"
 grep -qE 'viewer [0-9]+: removed \(negotiation timed out' "$server_log" ||
   cs_fail "the server does not log the timed-out viewer's removal"
-cs_wait_stats 0 3 || cs_fail "/stats still counts $(viewers_in_stats) viewers after the timeouts"
+cs_wait_stats 0 3 || cs_fail "/stats still counts $(cs_stats_viewers) viewers after the timeouts"
 cs_log "ok: /stats counts 0 viewers: the slot is free"
 # CS_MAX_VIEWERS=1: only a freed slot lets this one in.
 cs_start_bg after "$CS_VIEWER" --url "$CS_URL" --duration 6

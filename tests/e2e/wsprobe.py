@@ -66,9 +66,18 @@ CAFILE = None
 SOURCE = None  # local address to connect from (--source)
 
 
-def connect(host, port, scheme, timeout):
-    sock = socket.create_connection((host, port), timeout=timeout,
-                                    source_address=(SOURCE, 0) if SOURCE else None)
+def connect(host, port, scheme, timeout, rcvbuf=None):
+    if rcvbuf:
+        # Set before connect, so that the window the handshake advertises is small.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        sock.settimeout(timeout)
+        if SOURCE:
+            sock.bind((SOURCE, 0))
+        sock.connect((host, port))
+    else:
+        sock = socket.create_connection((host, port), timeout=timeout,
+                                        source_address=(SOURCE, 0) if SOURCE else None)
     if scheme in ("https", "wss"):
         if CAFILE:
             ctx = ssl.create_default_context(cafile=CAFILE)
@@ -184,10 +193,24 @@ class Closed(Exception):
     pass
 
 
+def encode_frame(opcode, payload, fin=True):
+    """One client frame (masked, as RFC 6455 requires of clients)."""
+    header = bytes([(0x80 if fin else 0) | opcode])
+    n = len(payload)
+    if n < 126:
+        header += bytes([0x80 | n])
+    elif n < 65536:
+        header += bytes([0x80 | 126]) + struct.pack("!H", n)
+    else:
+        header += bytes([0x80 | 127]) + struct.pack("!Q", n)
+    mask = os.urandom(4)
+    return header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
 class WebSocket:
-    def __init__(self, url, timeout=5.0):
+    def __init__(self, url, timeout=5.0, rcvbuf=None):
         self.host, self.port, self.path = split_url(url)
-        self.sock = connect(self.host, self.port, scheme_of(url), timeout)
+        self.sock = connect(self.host, self.port, scheme_of(url), timeout, rcvbuf)
         self.buf = b""
         self.fragments = []
         self.fragment_op = None
@@ -223,17 +246,7 @@ class WebSocket:
 
     # -- sending ---------------------------------------------------------
     def send_frame(self, opcode, payload, fin=True):
-        header = bytes([(0x80 if fin else 0) | opcode])
-        n = len(payload)
-        if n < 126:
-            header += bytes([0x80 | n])
-        elif n < 65536:
-            header += bytes([0x80 | 126]) + struct.pack("!H", n)
-        else:
-            header += bytes([0x80 | 127]) + struct.pack("!Q", n)
-        mask = os.urandom(4)
-        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-        self.sock.sendall(header + mask + masked)
+        self.sock.sendall(encode_frame(opcode, payload, fin))
 
     def send_text(self, text):
         self.send_frame(OP_TEXT, text.encode())
