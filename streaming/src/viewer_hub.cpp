@@ -187,8 +187,8 @@ void ViewerHub::on_negotiation_timeout(ViewerId id) {
     refuse(id, "negotiation timed out: no offer within " + limit, "no offer within " + limit);
   } else
     refuse(id, "negotiation timed out: media not connected within " + limit,
-           std::string("negotiation timed out (") + to_string(viewer->negotiation.state()) + " after " + limit +
-               ")");
+           std::string("negotiation timed out (") + to_string(viewer->negotiation.state()) +
+               " after " + limit + ")");
 }
 
 void ViewerHub::refuse(ViewerId id, const std::string& message, const std::string& why) {
