@@ -4,9 +4,8 @@
 
 namespace cs::app {
 namespace {
-template <std::size_t N>
-nlohmann::json summary(const SampleWindow<N>& window) {
-  const auto s = window.summary();
+nlohmann::json summary(const DurationStat& stage) {
+  const auto s = stage.summary();
   return {{"p50", s.p50}, {"p95", s.p95}, {"max", s.max}, {"count", s.count}};
 }
 }  // namespace

@@ -101,6 +101,11 @@ class Profile:
     loss_seconds: float = 0.0
     loss_hook: str = "input"
     loss_designs: list[str] = field(default_factory=lambda: ["ours", "libwebrtc"])
+    # Issue 13's sections (run_sections): which, and their sizes.
+    sections: list[str] = field(default_factory=list)
+    rung_viewers: list[int] = field(default_factory=lambda: [3, 25])  # spread over rungs 0/1/2
+    hd60_viewers: int = 10         # at 1920x1080@60, one of them decoding
+    hd60_with_30: bool = True      # 720p30 browser runs beside the 720p60 ones
 
 
 def parse_loss_levels(text: str) -> list[int]:
@@ -130,13 +135,23 @@ def make_profile(args: argparse.Namespace) -> Profile:
     if args.loss:
         return Profile("loss", [], 0, 0, [], 0, [], 0.0, 0.0, 0.0, 0, args.loss, args.repeats,
                        args.browser_seconds, args.loss_hook, args.loss_designs)
+    picked = [name for name in SECTIONS if getattr(args, name)]
     if args.quick:
-        return Profile("quick", [(1280, 720)], 1, 4, [1, 3], 3, [(1280, 720)], 1.0, 5.0, 2.0, 30,
-                       QUICK_LOSS_LEVELS, 1, 3, args.loss_hook, ["libwebrtc"])
+        # Each issue-13 section once, short: 1 + 1 + 1 and 2 + 2 + 2 pinned viewers, 1080p60
+        # to 3, one 4 s run of each browser set-up (720p30 is the main run's).
+        prof = Profile("quick", [(1280, 720)], 1, 4, [1, 3], 3, [(1280, 720)], 1.0, 5.0, 2.0, 30,
+                       QUICK_LOSS_LEVELS, 1, 3, args.loss_hook, ["libwebrtc"],
+                       picked or list(SECTIONS), [3, 6], 3, False)
+        if picked:   # --quick with a section flag: that section only, short
+            prof.resolutions, prof.loss_levels = [], []
+        return prof
     res = [(1280, 720), (1920, 1080)]
-    return Profile("full", res, args.repeats, args.browser_seconds, [1, 10, 25],
+    prof = Profile("full", res, args.repeats, args.browser_seconds, [1, 10, 25],
                    args.baseline_max_viewers, res[:1] if args.no_scaling_1080p else res,
-                   3.0, args.window, 5.0, 45)
+                   3.0, args.window, 5.0, 45, sections=picked or list(SECTIONS))
+    if picked:       # a section flag: only the sections named
+        prof.name, prof.resolutions = "sections", []
+    return prof
 
 
 # ----------------------------------------------------------------- small helpers
@@ -421,14 +436,15 @@ class Tools:
 class Server:
     """One cube-streamer process inside the namespace."""
 
-    def __init__(self, ns: Namespace, tools: Tools, design: str, res: tuple[int, int]):
-        self.ns, self.tools, self.design, self.res = ns, tools, design, res
-        tag = f"server-{design}-{res_name(res)}-{int(time.time())}"
+    def __init__(self, ns: Namespace, tools: Tools, design: str, res: tuple[int, int],
+                 fps: int = FPS):
+        self.ns, self.tools, self.design, self.res, self.fps = ns, tools, design, res, fps
+        tag = f"server-{design}-{res_name(res)}-{fps}-{int(time.time())}"
         self.log_path = tools.logs / f"{tag}.log"
         # CS_MAX_PER_IP=0: every scaling viewer (up to 25) comes from the one
         # namespace address, past the default limit of 8 WebSockets per address.
         env = [f"CS_HOST={ns.server_ip}", f"CS_PORT={PORT}", f"CS_ICE_ADDRESSES={ns.server_ip}",
-               f"CS_WIDTH={res[0]}", f"CS_HEIGHT={res[1]}", f"CS_FPS={FPS}", "CS_MAX_PER_IP=0",
+               f"CS_WIDTH={res[0]}", f"CS_HEIGHT={res[1]}", f"CS_FPS={fps}", "CS_MAX_PER_IP=0",
                *tools.server_env]
         argv = ["env", *env, str(tools.server)] + (["--baseline"] if design == "baseline" else [])
         self.proc = ns.popen(argv, self.log_path, self.log_path)
@@ -566,6 +582,9 @@ class DesignResult:
     idle: list[IdleRun] = field(default_factory=list)
     browser: list[BrowserRun] = field(default_factory=list)
     browser_summary: dict = field(default_factory=dict)
+    # The same page signalling over WHEP (?transport=whep), ours only.
+    browser_whep: list[BrowserRun] = field(default_factory=list)
+    browser_whep_summary: dict = field(default_factory=dict)
     scaling: list[ScalingStep] = field(default_factory=list)
     server_exit_code: Optional[int] = None
 
@@ -620,13 +639,14 @@ def last_json_line(path: Path) -> Optional[dict]:
         return None
 
 
-def browser_run(server: Server, sampler: ProcSampler, seconds: float, index) -> BrowserRun:
+def browser_run(server: Server, sampler: ProcSampler, seconds: float, index,
+                query: str = "") -> BrowserRun:
     ns, logs = server.ns, server.tools.logs
-    tag = f"browser-{server.design}-{res_name(server.res)}-{index}"
+    tag = f"browser-{server.design}-{res_name(server.res)}-{server.fps}-{index}"
     out, err = logs / f"{tag}.out", logs / f"{tag}.err"
     rendered_before = (ns.get_stats() or {}).get("frames_rendered", 0)
-    proc = ns.popen(["node", str(PAGE_TEST), ns.base_url + "/", "--bench", str(seconds), "--screencast"],
-                    out, err)
+    proc = ns.popen(["node", str(PAGE_TEST), ns.base_url + "/" + query, "--bench", str(seconds),
+                     "--screencast"], out, err)
     first_stats: list[dict] = []
 
     # The renderer runs only while someone watches, so frames being rendered again is a viewer
@@ -824,9 +844,16 @@ def run_design(ns: Namespace, tools: Tools, design: str, res: tuple[int, int], p
     try:
         with ProcSampler(server.pid) as sampler:
             result.idle.append(measure_idle(server, sampler, prof.idle_s, "before viewers"))
+            # Ours: each WebSocket run followed by a WHEP one, so that both see the same
+            # machine (load drifts over minutes here).
             for i in range(prof.repeats):
                 result.browser.append(browser_run(server, sampler, prof.browser_seconds, i))
+                if design == "ours":
+                    result.browser_whep.append(browser_run(
+                        server, sampler, prof.browser_seconds, f"whep-{i}", "?transport=whep"))
             result.browser_summary = summarise_browser(result.browser)
+            if result.browser_whep:
+                result.browser_whep_summary = summarise_browser(result.browser_whep)
             if with_scaling:
                 result.scaling = run_scaling(server, sampler, design, prof)
             result.idle.append(measure_idle(server, sampler, prof.idle_s, "after viewers left"))
@@ -1193,6 +1220,495 @@ def loss_breakage(section: dict) -> list[str]:
     return problems
 
 
+# ------------------------------------------------------- issue 13: renditions
+
+
+@dataclass
+class ViewerGroup:
+    """One cs-test-viewer process: `viewers` viewers with the same flags."""
+
+    label: str
+    viewers: int
+    args: list[str]
+    rung: Optional[int] = None        # --rung, the rung every one of them must be on
+    decode: bool = False              # decoding (latency from the strip) or --no-decode
+    ready: int = 0
+    fps: list[float] = field(default_factory=list)
+    fps_min: Optional[float] = None
+    fps_median: Optional[float] = None
+    max_gap_ms: Optional[int] = None
+    frames_total: int = 0
+    codecs: list[str] = field(default_factory=list)          # received, per viewer
+    rungs: list[Optional[int]] = field(default_factory=list)  # last rendition message, per viewer
+    wrong_rung: int = 0               # viewers whose last rendition was not `rung`
+    latency_p50_ms: Optional[float] = None   # decoding viewers: render -> decoded, median
+    latency_p95_ms: Optional[float] = None
+
+
+@dataclass
+class GroupStep:
+    """Several viewer groups at once against one server: one measured window."""
+
+    name: str
+    groups: list[ViewerGroup]
+    proc: Optional[ProcWindow] = None
+    threads_cpu_pct: dict = field(default_factory=dict)   # thread name -> % core, in the window
+    stages: StageMedians = field(default_factory=StageMedians)
+    late_pct: Optional[float] = None
+    render_fps: Optional[float] = None
+
+    @property
+    def viewers(self) -> int:
+        return sum(g.viewers for g in self.groups)
+
+    @property
+    def fps_min(self) -> Optional[float]:
+        values = [g.fps_min for g in self.groups if g.fps_min is not None]
+        return min(values) if values else None
+
+
+def thread_ticks(pid: int) -> dict[int, tuple[str, int]]:
+    """tid -> (thread name, utime + stime), from /proc/PID/task."""
+    ticks: dict[int, tuple[str, int]] = {}
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return ticks
+    for tid in tasks:
+        try:
+            stat = Path(f"/proc/{pid}/task/{tid}/stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        ticks[int(tid)] = (name, int(fields[11]) + int(fields[12]))
+    return ticks
+
+
+def threads_cpu(before: dict, after: dict, seconds: float) -> dict:
+    """% of a core per thread name over the window (threads of one name added up; one that
+    started in the window counts from 0, one that ended in it is missing), busiest first,
+    those above 0.5 %. Linux keeps 15 characters of a name: "rendition-H264-" is every H.264
+    rung, "rendition-VP8-0" VP8's top rung."""
+    out: dict[str, float] = {}
+    for tid, (name, t) in after.items():
+        out[name] = out.get(name, 0.0) + 100.0 * (t - before.get(tid, (name, 0))[1]) / CLK_TCK
+    out = {k: round(v / seconds, 1) for k, v in out.items()}
+    return dict(sorted(((k, v) for k, v in out.items() if v >= 0.5), key=lambda kv: -kv[1]))
+
+
+def group_step(server: Server, sampler: ProcSampler, name: str, groups: list[ViewerGroup],
+               prof: Profile) -> GroupStep:
+    """Starts every group, waits until all receive (or the timeout), warms up, measures one
+    window (server CPU, RSS, CPU per thread name, /stats), then stops them and reads their
+    reports."""
+    ns, logs = server.ns, server.tools.logs
+    step = GroupStep(name, groups)
+    duration = prof.ready_timeout_s + prof.warmup_s + prof.window_s + 60
+    procs = []
+    try:
+        for i, g in enumerate(groups):
+            tag = f"group-{name}-{i}-{int(time.time())}"
+            out, err = logs / f"{tag}.out", logs / f"{tag}.err"
+            argv = [str(server.tools.viewer), "--url", ns.ws_url, "--duration", str(duration),
+                    "--viewers", str(g.viewers), *g.args]
+            if not g.decode:
+                argv.append("--no-decode")
+            if g.rung is not None:
+                argv += ["--rung", str(g.rung)]
+            procs.append((g, ns.popen(argv, out, err), out, err))
+        wait_for(lambda: all(count_receiving(err) >= g.viewers or p.poll() is not None
+                             for g, p, _, err in procs), prof.ready_timeout_s)
+        for g, _, _, err in procs:
+            g.ready = count_receiving(err)
+        time.sleep(prof.warmup_s)
+        before = ns.get_stats()
+        t0 = time.monotonic()
+        sampler.sample()
+        ticks0 = thread_ticks(server.pid)
+        time.sleep(prof.window_s)
+        ticks1 = thread_ticks(server.pid)
+        sampler.sample()
+        t1 = time.monotonic()
+        after = ns.get_stats()
+        step.proc = sampler.window(t0, t1)
+        step.threads_cpu_pct = threads_cpu(ticks0, ticks1, t1 - t0)
+        step.stages = stage_medians(after)
+        step.late_pct = late_pct(before, after)
+        step.render_fps = render_fps(before, after, t1 - t0)
+    finally:
+        for _, p, _, _ in procs:
+            stop_process(p, signal.SIGINT, 20)
+    server.check_alive(f"serving {step.viewers} viewers ({name})")
+    for g, _, out, _ in procs:
+        fill_group(g, viewer_reports(out))
+    log(f"  {name}: " + "; ".join(
+        f"{g.label}: {g.ready}/{g.viewers} receiving, fps min {g.fps_min} median {g.fps_median}"
+        + (f", latency p50 {g.latency_p50_ms} ms" if g.decode else "")
+        + (f", {g.wrong_rung} on another rung" if g.wrong_rung else "") for g in groups)
+        + f"; server CPU {step.proc.cpu_pct if step.proc else '?'} %, RSS "
+          f"{step.proc.rss_steady_mb if step.proc else '?'} MB")
+    return step
+
+
+def fill_group(g: ViewerGroup, reports: list[dict]) -> None:
+    tmp = ScalingStep(g.viewers)
+    fill_viewer_figures(tmp, reports)
+    g.fps, g.fps_min, g.fps_median = tmp.fps, tmp.fps_min, tmp.fps_median
+    g.max_gap_ms, g.frames_total = tmp.max_gap_ms, tmp.frames_total
+    g.codecs = [r.get("codec") or "" for r in reports]
+    g.rungs = [((r.get("renditions") or [{}])[-1]).get("rung") for r in reports]
+    if g.rung is not None:
+        g.wrong_rung = sum(1 for x in g.rungs if x != g.rung) + max(0, g.viewers - len(reports))
+    if g.decode:
+        p50 = [r["latency_ms_p50"] for r in reports if r.get("latency_ms_p50")]
+        p95 = [r["latency_ms_p95"] for r in reports if r.get("latency_ms_p95")]
+        g.latency_p50_ms, g.latency_p95_ms = median(p50), median(p95)
+
+
+def group_problems(where: str, step: GroupStep) -> list[str]:
+    problems = []
+    for g in step.groups:
+        if g.ready < g.viewers or g.frames_total == 0 or (g.fps_min or 0) <= 0:
+            problems.append(f"{where} {step.name} {g.label}: {g.ready}/{g.viewers} receiving, "
+                            f"fps min {g.fps_min}")
+        if g.wrong_rung:
+            problems.append(f"{where} {step.name} {g.label}: {g.wrong_rung} viewer(s) not on "
+                            f"the rung they pinned ({g.rung}): {g.rungs}")
+    if not step.stages.frames_rendered:
+        problems.append(f"{where} {step.name}: server rendered no frame")
+    return problems
+
+
+@dataclass
+class SectionResult:
+    """One issue-13 section: its steps and browser runs, figures and what broke."""
+
+    name: str
+    steps: list[GroupStep] = field(default_factory=list)
+    browser: dict = field(default_factory=dict)     # label -> list of runs
+    figures: dict = field(default_factory=dict)     # NAME -> {value, unit, better}
+    server_exit_codes: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def fig(self, name: str, value, unit: str, better: Optional[str]) -> None:
+        self.figures[f"{self.name}.{name}"] = {
+            "value": round(value, 2) if isinstance(value, float) else value,
+            "unit": unit, "better": better}
+
+
+def stop_server(section: SectionResult, server: Server, label: str) -> None:
+    code = server.stop()
+    section.server_exit_codes[label] = code
+    if code != 0:
+        section.problems.append(f"{section.name} {label}: server exit code {code} after SIGTERM")
+
+
+def split_viewers(total: int, parts: int) -> list[int]:
+    """total viewers over `parts` groups, the first ones one larger: 25 over 3 = 9, 8, 8."""
+    return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
+
+
+def run_rungs(ns: Namespace, tools: Tools, prof: Profile) -> SectionResult:
+    """25 native viewers pinned over the three rungs of the default ladder (720p30)."""
+    section = SectionResult("rungs")
+    res = (1280, 720)
+    log(f"rungs: {res_name(res)}@{FPS}, viewers pinned to rungs 0/1/2")
+    server = Server(ns, tools, "ours", res)
+    try:
+        with ProcSampler(server.pid) as sampler:
+            for total in prof.rung_viewers:
+                groups = [ViewerGroup(f"rung {i}", n, [], rung=i)
+                          for i, n in enumerate(split_viewers(total, 3))]
+                step = group_step(server, sampler, f"{total} viewers", groups, prof)
+                section.steps.append(step)
+                section.problems += group_problems("rungs", step)
+                time.sleep(1.0)
+    finally:
+        stop_server(section, server, res_name(res))
+    for step in section.steps:
+        v = f"v{step.viewers}"
+        cpu = step.proc.cpu_pct if step.proc else None
+        for g in step.groups:
+            section.fig(f"{v}.rung{g.rung}_fps_min", g.fps_min, "fps", "higher")
+        section.fig(f"{v}.fps_min", step.fps_min, "fps", "higher")
+        section.fig(f"{v}.all_29fps", bool(step.fps_min and step.fps_min >= 29), "bool", None)
+        section.fig(f"{v}.cpu_pct", cpu, "%", "lower")
+        section.fig(f"{v}.cpu_per_viewer_pct", cpu / step.viewers if cpu is not None else None,
+                    "%", "lower")
+        section.fig(f"{v}.rss_mb", step.proc.rss_steady_mb if step.proc else None, "MB", "lower")
+        section.fig(f"{v}.late_pct", step.late_pct, "%", "lower")
+        section.fig(f"{v}.render_fps", step.render_fps, "fps", "higher")
+    measured = [s for s in section.steps if s.proc]
+    if len(measured) >= 2:
+        lo, hi = measured[0], measured[-1]
+        section.fig(f"cpu_per_added_viewer_{lo.viewers}_{hi.viewers}_pct",
+                    (hi.proc.cpu_pct - lo.proc.cpu_pct) / (hi.viewers - lo.viewers), "%", "lower")
+    return section
+
+
+def run_hd60(ns: Namespace, tools: Tools, prof: Profile) -> SectionResult:
+    """1080p60 to native viewers (one of them decoding, for the latency), then browser
+    glass-to-glass at 720p60 beside 720p30."""
+    section = SectionResult("hd60")
+    res = (1920, 1080)
+    log(f"hd60: {res_name(res)}@60 to {prof.hd60_viewers} native viewers (1 decoding)")
+    server = Server(ns, tools, "ours", res, fps=60)
+    try:
+        with ProcSampler(server.pid) as sampler:
+            groups = [ViewerGroup("no-decode", prof.hd60_viewers - 1, []),
+                      ViewerGroup("decoding", 1, [], decode=True)]
+            step = group_step(server, sampler, f"{prof.hd60_viewers} viewers", groups, prof)
+            section.steps.append(step)
+            section.problems += group_problems("hd60", step)
+    finally:
+        stop_server(section, server, f"{res_name(res)}@60")
+    fps = [x for g in step.groups for x in g.fps]
+    v = f"1080p60.v{step.viewers}"
+    section.fig(f"{v}.fps_min", min(fps) if fps else None, "fps", "higher")
+    section.fig(f"{v}.fps_median", median(fps), "fps", "higher")
+    section.fig(f"{v}.max_gap_ms", max((g.max_gap_ms or 0 for g in step.groups), default=None),
+                "ms", "lower")
+    section.fig(f"{v}.cpu_pct", step.proc.cpu_pct if step.proc else None, "%", "lower")
+    section.fig(f"{v}.rss_mb", step.proc.rss_steady_mb if step.proc else None, "MB", "lower")
+    section.fig(f"{v}.late_pct", step.late_pct, "%", "lower")
+    section.fig(f"{v}.render_fps", step.render_fps, "fps", "higher")
+    section.fig(f"{v}.native_latency_p50_ms", groups[1].latency_p50_ms, "ms", "lower")
+    section.fig(f"{v}.native_latency_p95_ms", groups[1].latency_p95_ms, "ms", "lower")
+    section.fig(f"{v}.render_to_send_p50_ms", step.stages.render_to_send, "ms", "lower")
+    # Glass-to-glass at 720p, 60 against 30 fps: one server each, the same repeats.
+    for fps in (30, 60):
+        if fps == 30 and not prof.hd60_with_30:
+            continue
+        label = f"720p{fps}"
+        server = Server(ns, tools, "ours", (1280, 720), fps=fps)
+        try:
+            with ProcSampler(server.pid) as sampler:
+                runs = [browser_run(server, sampler, prof.browser_seconds, f"{label}-{i}")
+                        for i in range(prof.repeats)]
+        finally:
+            stop_server(section, server, label)
+        section.browser[label] = runs
+        ok = [r for r in runs if r.ok]
+        if not ok:
+            section.problems.append(f"hd60 {label}: the browser presented no frame")
+        for key in ("latency_p50_ms", "latency_p95_ms", "presented_fps"):
+            fig = next(f for f in BROWSER_FIGURES if f.key == key)
+            section.fig(f"{label}.{key}", median([fig.get(r) for r in ok]), fig.unit, fig.better)
+        section.fig(f"{label}.cpu_pct", median([proc_field(r, "cpu_pct") for r in ok]), "%",
+                    "lower")
+    p60 = section.figures.get("hd60.720p60.latency_p50_ms", {}).get("value")
+    p30 = section.figures.get("hd60.720p30.latency_p50_ms", {}).get("value")
+    if p60 is not None and p30 is not None:
+        section.fig("720p60_minus_720p30_latency_p50_ms", p60 - p30, "ms", "lower")
+    return section
+
+
+def page_cmd(ns: Namespace, browser: str, seconds: float) -> list[str]:
+    argv = ["node", str(PAGE_TEST), ns.base_url + "/", "--browser", browser, "--bench",
+            str(seconds)]
+    return argv + (["--screencast"] if browser == "chromium" else ["--screenshots"])
+
+
+@dataclass
+class PairRun:
+    """Chromium (H.264) and Firefox (VP8) watching one server at once."""
+
+    ok: bool
+    chromium: Optional[dict] = None   # page_test's JSON
+    firefox: Optional[dict] = None
+    proc: Optional[ProcWindow] = None
+    threads_cpu_pct: dict = field(default_factory=dict)
+    error: Optional[str] = None
+
+
+def pair_run(server: Server, sampler: ProcSampler, seconds: float, index: int) -> PairRun:
+    """Both start together; Chromium's page measures long enough (2 S + 5 s) to outlast
+    Firefox's, which measures S seconds (at least 6) and then takes as long of screenshots.
+    The window: from 4 s after both are viewers (warm-up) to Firefox's end, so both watch
+    throughout."""
+    ns, logs = server.ns, server.tools.logs
+    files = {b: (logs / f"pair-{b}-{index}.out", logs / f"pair-{b}-{index}.err")
+             for b in ("chromium", "firefox")}
+    started = time.monotonic()
+    procs = {"firefox": ns.popen(page_cmd(ns, "firefox", max(seconds, 6.0)), *files["firefox"]),
+             "chromium": ns.popen(page_cmd(ns, "chromium", 2 * seconds + 5), *files["chromium"])}
+    ticks0: dict = {}
+    ticks1: dict = {}
+    t0 = t1 = None
+
+    def viewers(n: int) -> Callable[[], bool]:
+        return lambda: ((ns.get_stats() or {}).get("viewers", 0) >= n
+                        or any(p.poll() is not None for p in procs.values()))
+    try:
+        wait_for(viewers(2), BROWSER_CONNECT_TIMEOUT_S, 0.5)
+        log(f"  pair {index}: both viewers after {round(time.monotonic() - started, 1)} s "
+            f"(/stats viewers {(ns.get_stats() or {}).get('viewers')})")
+        time.sleep(4.0)
+        if procs["firefox"].poll() is None:
+            t0 = time.monotonic()
+            sampler.sample()
+            ticks0 = thread_ticks(server.pid)
+        wait_for(lambda: procs["firefox"].poll() is not None,
+                 BROWSER_CONNECT_TIMEOUT_S + 2 * seconds + 60, 0.1)
+        t1 = time.monotonic() - 1.0   # the page stops, then closes Firefox
+        ticks1 = thread_ticks(server.pid)
+        wait_for(lambda: procs["chromium"].poll() is not None,
+                 BROWSER_CONNECT_TIMEOUT_S + 2 * seconds + 40, 0.2)
+    finally:
+        for p in procs.values():
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    server.check_alive(f"serving Chromium and Firefox ({index})")
+    pages = {b: last_json_line(files[b][0]) for b in files}
+    failed = [b for b in files if b not in procs or procs[b].returncode != 0
+              or not (pages[b] or {}).get("frames")]
+    run = PairRun(not failed, pages["chromium"], pages["firefox"])
+    if t0 is not None and t1 is not None and t1 > t0 + 1.0:
+        run.proc = sampler.window(t0, t1)
+        run.threads_cpu_pct = threads_cpu(ticks0, ticks1, t1 - t0 + 1.0)
+    if failed:
+        run.error = "; ".join(
+            f"{b} (exit {procs[b].returncode if b in procs else 'not started'}): "
+            + ((files[b][1].read_text(errors='replace')[-800:] if files[b][1].exists() else "")
+               or "no output") for b in failed)
+        log(f"  Chromium + Firefox run {index} FAILED: {run.error}")
+        return run
+    log(f"  Chromium + Firefox run {index}: Chromium {page_codec(run.chromium)} "
+        f"{run.chromium.get('framesPerSecond')} fps g2g p50 "
+        f"{(run.chromium.get('screencast') or {}).get('p50')} ms; Firefox "
+        f"{page_codec(run.firefox)} {run.firefox.get('framesPerSecond')} fps g2g p50 "
+        f"{(run.firefox.get('latencyMs') or {}).get('p50')} ms (age on show "
+        f"{firefox_g2g(run.firefox, 'lowMs')}..{firefox_g2g(run.firefox, 'highMs')} ms); "
+        f"server CPU "
+        f"{run.proc.cpu_pct if run.proc else '?'} % over {round(t1 - t0, 1) if run.proc else '?'} s")
+    return run
+
+
+def page_codec(page: Optional[dict]) -> Optional[str]:
+    """The codec the page decoded (page_test's bench `codec`: csStats.codec)."""
+    return (page or {}).get("codec")
+
+
+def firefox_g2g(page: Optional[dict], key: str, pct: str = "p50") -> Optional[float]:
+    """From the Firefox page's screenshots: the age of the frame on show, bounded from when
+    the capture was asked for (lowMs) and when it came back (highMs)."""
+    return (((page or {}).get("screenshots") or {}).get(key) or {}).get(pct)
+
+
+def vp8_threads_cpu(threads: dict) -> Optional[float]:
+    """CPU of the threads that carry the VP8 rendition (named after its elements)."""
+    values = [v for k, v in threads.items() if "vp8" in k.lower() or "VP8" in k]
+    return round(sum(values), 1) if values else None
+
+
+def run_firefox(ns: Namespace, tools: Tools, prof: Profile) -> SectionResult:
+    """720p30, CS_CODECS default: Chromium alone, then Chromium and Firefox at once."""
+    section = SectionResult("firefox")
+    res = (1280, 720)
+    log(f"firefox: {res_name(res)}@{FPS}, Chromium alone, then Chromium + Firefox at once")
+    ns.add_default_route()   # Firefox gathers no candidate without one (firefox.mjs)
+    server = Server(ns, tools, "ours", res)
+    alone: list[BrowserRun] = []
+    pairs: list[PairRun] = []
+    try:
+        with ProcSampler(server.pid) as sampler:
+            for i in range(prof.repeats):
+                alone.append(browser_run(server, sampler, prof.browser_seconds, f"alone-{i}"))
+                pairs.append(pair_run(server, sampler, prof.browser_seconds, i))
+    finally:
+        stop_server(section, server, res_name(res))
+    section.browser = {"chromium_alone": alone, "chromium_firefox": pairs}
+    outside = ns.guard_counters().get("outside", 0)
+    section.fig("guard_outside_packets", outside, "packets", "lower")
+    if outside:
+        section.problems.append(f"firefox: {outside} packets for outside the namespace dropped")
+    ok_alone = [r for r in alone if r.ok]
+    ok_pairs = [r for r in pairs if r.ok]
+    if not ok_alone:
+        section.problems.append("firefox: Chromium alone presented no frame")
+    if not ok_pairs:
+        section.problems.append("firefox: no run where both browsers presented frames")
+    for r in ok_pairs:
+        if page_codec(r.firefox) != "VP8":
+            section.problems.append(f"firefox: Firefox received {page_codec(r.firefox)}, not VP8")
+    cpu_alone = median([proc_field(r, "cpu_pct") for r in ok_alone])
+    cpu_pair = median([r.proc.cpu_pct for r in ok_pairs if r.proc])
+    section.fig("chromium_alone.cpu_pct", cpu_alone, "%", "lower")
+    section.fig("chromium_alone.latency_p50_ms", median([r.latency_p50_ms for r in ok_alone]),
+                "ms", "lower")
+    section.fig("both.cpu_pct", cpu_pair, "%", "lower")
+    section.fig("both.added_cpu_pct",
+                cpu_pair - cpu_alone if cpu_pair is not None and cpu_alone is not None else None,
+                "%", "lower")
+    section.fig("both.vp8_threads_cpu_pct",
+                median([vp8_threads_cpu(r.threads_cpu_pct) for r in ok_pairs]), "%", "lower")
+    section.fig("both.chromium_fps", median([r.chromium.get("framesPerSecond") for r in ok_pairs]),
+                "fps", "higher")
+    section.fig("both.chromium_latency_p50_ms",
+                median([(r.chromium.get("screencast") or {}).get("p50") for r in ok_pairs]),
+                "ms", "lower")
+    section.fig("both.firefox_fps", median([r.firefox.get("framesPerSecond") for r in ok_pairs]),
+                "fps", "higher")
+    # Firefox has no screencast: its glass-to-glass is render -> rVFC's expected display time
+    # (latencyMs), which its screenshots check (the frame captured is the one rVFC last
+    # presented in latest_shown_pct of them); the screenshots themselves bound the age of the
+    # frame on show (glass-to-glass plus its time on screen) from below and above.
+    for pct in ("p50", "p95"):
+        section.fig(f"both.firefox_g2g_{pct}_ms",
+                    median([(r.firefox.get("latencyMs") or {}).get(pct) for r in ok_pairs]),
+                    "ms", "lower")
+    section.fig("both.firefox_to_compositor_p50_ms",
+                median([r.firefox.get("toCompositorMsP50") for r in ok_pairs]), "ms", "lower")
+    for key, label in (("lowMs", "low"), ("highMs", "high")):
+        section.fig(f"both.firefox_shown_age_{label}_p50_ms",
+                    median([firefox_g2g(r.firefox, key) for r in ok_pairs]), "ms", "lower")
+    section.fig("both.firefox_latest_shown_pct",
+                median([((r.firefox.get("screenshots") or {}).get("latestShownPct"))
+                        for r in ok_pairs]), "%", "higher")
+    return section
+
+
+SECTIONS = {"firefox": run_firefox, "hd60": run_hd60, "rungs": run_rungs}
+
+
+def run_sections(ns: Namespace, tools: Tools, prof: Profile) -> dict[str, SectionResult]:
+    out = {}
+    for name in prof.sections:
+        try:
+            out[name] = SECTIONS[name](ns, tools, prof)
+        except BrokenRun as e:
+            out[name] = SectionResult(name, problems=[f"{name}: {e}"])
+    return out
+
+
+def print_sections(sections: dict) -> None:
+    for name, sec in sections.items():
+        print(f"\n== {name} ==")
+        for step in sec.steps:
+            p = step.proc
+            print(f"{step.name}: server CPU {fmt(p.cpu_pct if p else None)} %, RSS "
+                  f"{fmt(p.rss_steady_mb if p else None)} MB, late {fmt(step.late_pct)} %, "
+                  f"rendered/s {fmt(step.render_fps)}")
+            for g in step.groups:
+                print(f"  {g.label:<12} {g.ready:>3}/{g.viewers:<3} receiving  fps min "
+                      f"{fmt(g.fps_min):>6} median {fmt(g.fps_median):>6}  max gap "
+                      f"{fmt(g.max_gap_ms):>5} ms  codec {','.join(sorted(set(g.codecs))) or '-'}"
+                      + (f"  latency p50 {fmt(g.latency_p50_ms)} p95 {fmt(g.latency_p95_ms)} ms"
+                         if g.decode else ""))
+            busiest = list(step.threads_cpu_pct.items())[:6]
+            if busiest:
+                print("  busiest threads (% core): "
+                      + ", ".join(f"{k} {v}" for k, v in busiest))
+        print(f"{'figure':<52} {'value':>10} unit")
+        for key, f in sec.figures.items():
+            print(f"{key.split('.', 1)[1]:<52} {fmt(f['value']):>10} {f['unit']}")
+        for p in sec.problems:
+            print(f"PROBLEM: {p}")
+
+
 # -------------------------------------------------------------- figures/JSON
 
 
@@ -1200,6 +1716,9 @@ def loss_breakage(section: dict) -> list[str]:
 def design_figures(r: DesignResult) -> dict[str, tuple[str, str, Optional[float]]]:
     figs = {fig.key: (fig.unit, fig.better, r.browser_summary.get(fig.key))
             for fig in BROWSER_FIGURES}
+    if r.browser_whep_summary:
+        figs.update({"whep_" + fig.key: (fig.unit, fig.better, r.browser_whep_summary.get(fig.key))
+                     for fig in BROWSER_FIGURES})
     for idle in r.idle:
         key = "idle_cpu_pct" if idle.when.startswith("before") else "idle_after_cpu_pct"
         figs[key] = ("%", "lower", idle.proc.cpu_pct if idle.proc else None)
@@ -1293,15 +1812,18 @@ def print_main_table(results: dict[str, dict[str, DesignResult]], repeats: int) 
     for res, by_design in results.items():
         ours, base = by_design.get("ours"), by_design.get("baseline")
         print(f"\n== {res} @ {FPS} fps  (median of {repeats} browser run(s); [min..max]) ==")
-        print(f"{'figure':<40} {'ours':>22} {'baseline':>22} {'ratio':>7}")
+        print(f"{'figure':<40} {'ours':>22} {'baseline':>22} {'ratio':>7} {'ours, WHEP':>22} "
+              f"{'WHEP/WS':>7}")
         for key, label, *_ in BROWSER_FIGURES:
             ov = ours.browser_summary.get(key) if ours else None
             bv = base.browser_summary.get(key) if base else None
             osp = ours.browser_summary.get(key + "_spread") if ours else None
             bsp = base.browser_summary.get(key + "_spread") if base else None
+            wv = ours.browser_whep_summary.get(key) if ours else None
+            wsp = ours.browser_whep_summary.get(key + "_spread") if ours else None
             r = ratio(ov, bv)
             print(f"{label:<40} {fmt_spread(ov, osp):>22} {fmt_spread(bv, bsp):>22} "
-                  f"{fmt(r, 2):>7}")
+                  f"{fmt(r, 2):>7} {fmt_spread(wv, wsp):>22} {fmt(ratio(wv, ov), 2):>7}")
         for when, label in (("before", "server CPU, no viewer (% core)"),
                             ("after", "server CPU, after viewers left (% core)")):
             ov = idle_cpu(ours, when)
@@ -1445,6 +1967,8 @@ def breakage(results: dict[str, dict[str, DesignResult]]) -> list[str]:
                 problems.append(f"{where}: server exit code {r.server_exit_code} after SIGTERM")
             if not r.browser or not any(b.ok for b in r.browser):
                 problems.append(f"{where}: the browser presented no frame")
+            if r.browser_whep and not any(b.ok for b in r.browser_whep):
+                problems.append(f"{where}: the browser over WHEP presented no frame")
             for s in r.scaling:
                 if s.not_run:
                     continue
@@ -1527,6 +2051,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    metavar="VAR=VALUE",
                    help="extra setting in every server's environment (repeatable), "
                         "e.g. CS_FEC_PERCENT=20")
+    p.add_argument("--firefox", action="store_true",
+                   help="only (or, with --quick, only a short) Chromium + Firefox at once: VP8's "
+                        "encode CPU, Firefox's glass-to-glass")
+    p.add_argument("--hd60", action="store_true",
+                   help="only 1080p60 to 10 native viewers, and 720p60 glass-to-glass beside "
+                        "720p30")
+    p.add_argument("--rungs", action="store_true",
+                   help="only 3 and 25 native viewers pinned over the ladder's rungs 0/1/2")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON output file")
     p.add_argument("--build", type=Path, default=REPO / "build", help="build directory")
     p.add_argument("--server", type=Path, help="server binary (default BUILD/cube-streamer)")
@@ -1595,6 +2127,11 @@ def main(argv: list[str]) -> int:
                     doc["loss"] = run_loss(ns, tools, prof)
                     doc.setdefault("figures", {}).update(loss_figures(doc["loss"]))
                     problems += loss_breakage(doc["loss"])
+                if prof.sections:
+                    doc["sections"] = run_sections(ns, tools, prof)
+                    for sec in doc["sections"].values():
+                        doc.setdefault("figures", {}).update(sec.figures)
+                        problems += sec.problems
     except BrokenRun as e:
         problems.append(str(e))
     except KeyboardInterrupt:
@@ -1612,6 +2149,8 @@ def main(argv: list[str]) -> int:
         print_loss_table(to_jsonable(doc["loss"]))
     if "soak" in doc:
         print_soak(doc["soak"])
+    if "sections" in doc:
+        print_sections(doc["sections"])
     print(f"\nJSON: {args.out}  ({doc['duration_s']} s)")
     for chart in write_charts(args.out):
         print(f"chart: {chart}")
@@ -1625,6 +2164,8 @@ def failed_runs(doc: dict) -> int:
         n += sum(1 for r in by_design.values() for b in r.browser if not b.ok)
     for level in (doc.get("loss") or {}).get("levels", []):
         n += sum(1 for d in LOSS_DESIGNS if d in level for r in level[d]["runs"] if not r.ok)
+    for sec in (doc.get("sections") or {}).values():
+        n += sum(1 for runs in sec.browser.values() for r in runs if not r.ok)
     return n
 
 

@@ -2,16 +2,21 @@
 # Installs every Debian package the build, the server and the tests need
 # (fast when all are there), then configures and builds into build/.
 # Usage: scripts/setup.sh [--tests] [--build-dir DIR] [extra cmake args...]
+#        scripts/setup.sh --install-only SET[,SET...]   (SET: build, runtime, test, turn)
+# --install-only installs just those sets and stops (no cmake): the
+# Dockerfile's stages use it, so the package lists live here alone.
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
 
 with_tests=0
 build_dir=build
 cmake_args=()
+install_only=""
 while (($#)); do
   case "$1" in
     --tests) with_tests=1 ;;
     --build-dir) build_dir="$2"; shift ;;
+    --install-only) install_only="$2"; shift ;;
     *) cmake_args+=("$1") ;;
   esac
   shift
@@ -27,14 +32,38 @@ runtime_packages=(
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-nice gstreamer1.0-tools
   libgl1-mesa-dri libegl-mesa0
+  # libraries the server links (the -dev packages bring them on a build machine)
+  libwebsockets17 libnice10 libegl1 libgles2
+  # the container's HEALTHCHECK asks /healthz with it (the tests use it too)
+  curl
 )
+# The compose file's TURN relay (the Dockerfile's coturn stage).
+turn_packages=(coturn)
 test_packages=(
-  doctest-dev libsoup-3.0-dev gstreamer1.0-libav iproute2 nftables jq python3 curl
-  chromium nodejs npm procps python3-matplotlib
+  doctest-dev libsoup-3.0-dev gstreamer1.0-libav iproute2 nftables jq python3 curl ffmpeg
+  chromium firefox-esr nodejs npm procps python3-matplotlib python3-prometheus-client
+  # tests/e2e/janus_fanout.sh: the SFU fed by CS_FORWARD_RTP (scripts/janus.sh)
+  janus
   clang libclang-rt-14-dev
+  # tests/container: the image built with Debian's podman from a local base
+  podman podman-compose debootstrap runc fuse-overlayfs python3-yaml
 )
-packages=("${build_packages[@]}" "${runtime_packages[@]}")
-((with_tests)) && packages+=("${test_packages[@]}")
+if [[ -n "$install_only" ]]; then
+  packages=()
+  IFS=, read -ra sets <<<"$install_only"
+  for set in "${sets[@]}"; do
+    case "$set" in
+      build) packages+=("${build_packages[@]}") ;;
+      runtime) packages+=("${runtime_packages[@]}") ;;
+      test) packages+=("${test_packages[@]}") ;;
+      turn) packages+=("${turn_packages[@]}") ;;
+      *) echo "setup: unknown package set '$set' (build, runtime, test, turn)" >&2; exit 2 ;;
+    esac
+  done
+else
+  packages=("${build_packages[@]}" "${runtime_packages[@]}")
+  ((with_tests)) && packages+=("${test_packages[@]}")
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -53,6 +82,7 @@ if ((${#missing[@]})); then
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
+[[ -z "$install_only" ]] || exit 0
 
 testing=OFF
 ((with_tests)) && testing=ON

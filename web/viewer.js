@@ -1,6 +1,7 @@
 'use strict';
 
-// cube-streamer viewer: receives one H.264 video track over WebRTC, measures
+// cube-streamer viewer: receives one video track over WebRTC (H.264, or VP8
+// where the browser has no H.264: Firefox without OpenH264), measures
 // glass-to-glass latency from the timecode strip (see SPEC.md) and reconnects
 // by itself. window.csStats / window.csFrameLog are read by tests.
 (() => {
@@ -10,6 +11,7 @@
   const P50_WINDOW_MS = 2000;
   const FRAME_LOG_CAP = 20000;
   const ERRORS_CAP = 50;
+  const RENDITIONS_CAP = 100;
   const TWO_32 = 2 ** 32;
   const STRIP_BLOCKS = 32;
   const STRIP_ROW_DIVISOR = 24;
@@ -37,8 +39,21 @@
   const graph = document.getElementById('overlay-graph');
   // CS_AUTH_TOKEN: the page was opened as /?token=...; every request it makes
   // carries the same token.
-  const token = new URLSearchParams(location.search).get('token');
+  const params = new URLSearchParams(location.search);
+  const token = params.get('token');
   const tokenQuery = token ? `?token=${encodeURIComponent(token)}` : '';
+  // ?rung=N pins this viewer to rung N of the server's quality ladder (0 =
+  // top), for trying a rung by eye; without it the server adapts the rung to
+  // the link.
+  const pinnedRung = /^[0-9]{1,3}$/.test(params.get('rung') || '') ? Number(params.get('rung')) : null;
+  // ?transport=whep signals over WHEP (POST /whep, PATCH, DELETE) instead of
+  // the WebSocket: the same viewer on the server, for comparing the two.
+  const useWhep = params.get('transport') === 'whep';
+  // ?janus=http://HOST:8088/janus watches the server's stream through a Janus
+  // fan-out node (CS_FORWARD_RTP, scripts/janus.sh) over the Janus HTTP API,
+  // mountpoint ?mountpoint=N (default 1): Janus offers, the page answers.
+  const janusUrl = /^https?:\/\//.test(params.get('janus') || '') ? params.get('janus').replace(/\/+$/, '') : null;
+  const janusMountpoint = /^[0-9]{1,9}$/.test(params.get('mountpoint') || '') ? Number(params.get('mountpoint')) : 1;
 
   const stats = {
     state: 'new',
@@ -54,6 +69,12 @@
     lastFrameNumber: null,
     errors: [],
     reconnects: 0,
+    // What is received: the codec from getStats (inbound-rtp's codec, e.g.
+    // 'VP8'), and the server's last `rendition` message with every one since
+    // the page opened (a rung switch sends one; older servers send none).
+    codec: null,
+    rendition: null,
+    renditions: [],
   };
   window.csStats = stats;
   window.csFrameLog = [];
@@ -78,6 +99,14 @@
 
   function connect() {
     reconnectTimer = null;
+    if (useWhep) {
+      connectWhep();
+      return;
+    }
+    if (janusUrl) {
+      connectJanus();
+      return;
+    }
     const s = {
       ws: new WebSocket(wsUrl()),
       pc: null,
@@ -87,6 +116,9 @@
       opened: false,
     };
     session = s;
+    // A new session may get another codec or rung (another server).
+    stats.codec = null;
+    stats.rendition = null;
     setState('connecting');
     s.ws.onopen = () => {
       s.opened = true;
@@ -98,12 +130,187 @@
   }
 
   function send(s, msg) {
-    if (s.ws.readyState === WebSocket.OPEN) s.ws.send(JSON.stringify(msg));
+    if (s.ws && s.ws.readyState === WebSocket.OPEN) s.ws.send(JSON.stringify(msg));
+  }
+
+  // WHEP: the offer goes out at once; the answer comes back with all of the
+  // server's candidates; ours follow in PATCHes once the session exists.
+  function connectWhep() {
+    const s = {
+      ws: null,
+      whep: { resource: null, etag: null, ufrag: null, pwd: null, queued: [], ended: false },
+      pc: null,
+      closed: false,
+      sentEndOfCandidates: false,
+      pendingRemoteIce: [],
+      opened: true,
+    };
+    session = s;
+    stats.codec = null;
+    stats.rendition = null;
+    setState('connecting');
+    startPeer(s).catch((e) => fail(s, `whep: ${e.message || e}`));
+  }
+
+  async function postWhepOffer(s, sdp) {
+    const query = new URLSearchParams();
+    if (token) query.set('token', token);
+    if (pinnedRung !== null) query.set('rung', String(pinnedRung));
+    const q = query.toString();
+    const res = await fetch(`/whep${q ? `?${q}` : ''}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/sdp' },
+      body: sdp,
+      cache: 'no-store',
+    });
+    if (s.closed) return;
+    const text = await res.text();
+    if (res.status === 401) {
+      teardown(s);
+      if (s === session) session = null;
+      reportError('not authorised');
+      setState('not authorised');
+      return;
+    }
+    if (res.status === 400) {
+      reportError(`server: ${text.trim()}`);
+      giveUp(s, text.trim());
+      return;
+    }
+    if (res.status !== 201) {
+      fail(s, `whep: HTTP ${res.status} ${text.trim()}`);
+      return;
+    }
+    s.whep.resource = new URL(res.headers.get('Location'), location.href).toString();
+    s.whep.etag = res.headers.get('ETag');
+    s.whep.ufrag = (sdp.match(/a=ice-ufrag:(.*)\r?\n/) || [])[1] || '';
+    s.whep.pwd = (sdp.match(/a=ice-pwd:(.*)\r?\n/) || [])[1] || '';
+    await s.pc.setRemoteDescription({ type: 'answer', sdp: text });
+    flushWhepCandidates(s);
+  }
+
+  // One PATCH with every candidate gathered since the last (RFC 8840 fragment).
+  function flushWhepCandidates(s) {
+    const w = s.whep;
+    if (!w.resource || s.closed || (!w.queued.length && !w.ended)) return;
+    const mid = s.pc.getTransceivers()[0].mid || '0';
+    let frag = `a=ice-ufrag:${w.ufrag}\r\na=ice-pwd:${w.pwd}\r\nm=video 9 UDP/TLS/RTP/SAVPF 0\r\na=mid:${mid}\r\n`;
+    for (const c of w.queued) frag += `a=${c}\r\n`;
+    if (w.ended) frag += 'a=end-of-candidates\r\n';
+    w.queued = [];
+    w.ended = false;
+    const headers = { 'Content-Type': 'application/trickle-ice-sdpfrag' };
+    if (w.etag) headers['If-Match'] = w.etag;
+    if (token) headers.Authorization = `Bearer ${token}`;
+    fetch(w.resource, { method: 'PATCH', headers, body: frag }).then((res) => {
+      if (!res.ok) reportError(`whep trickle: HTTP ${res.status}`);
+    }, (e) => reportError(`whep trickle: ${e.message || e}`));
+  }
+
+  // Janus: create a session, attach the Streaming plugin, "watch" the
+  // mountpoint, answer the offer its event carries with "start"; events
+  // arrive by long poll, and a keepalive holds the session.
+  function connectJanus() {
+    const s = {
+      ws: null,
+      janus: { session: null, handle: null, keepalive: null, tx: 0 },
+      pc: null,
+      closed: false,
+      sentEndOfCandidates: false,
+      pendingRemoteIce: [],
+      opened: true,
+    };
+    session = s;
+    stats.codec = null;
+    stats.rendition = null;
+    setState('connecting');
+    startJanus(s).catch((e) => fail(s, `janus: ${e.message || e}`));
+  }
+
+  async function janusPost(s, url, body) {
+    body.transaction = `t${++s.janus.tx}`;
+    const res = await fetch(url, { method: 'POST', body: JSON.stringify(body), cache: 'no-store' });
+    const doc = await res.json();
+    if (doc.janus === 'error') throw new Error(`${body.janus}: ${doc.error?.reason || 'error'}`);
+    return doc;
+  }
+
+  async function startJanus(s) {
+    const j = s.janus;
+    j.session = (await janusPost(s, janusUrl, { janus: 'create' })).data.id;
+    const sessionUrl = `${janusUrl}/${j.session}`;
+    j.keepalive = setInterval(() => janusPost(s, sessionUrl, { janus: 'keepalive' }).catch(() => {}), 25000);
+    j.handle = (await janusPost(s, sessionUrl, { janus: 'attach', plugin: 'janus.plugin.streaming' })).data.id;
+    const handleUrl = `${sessionUrl}/${j.handle}`;
+    const pc = new RTCPeerConnection(await iceConfiguration());
+    if (s.closed) { pc.close(); return; }
+    s.pc = pc;
+    window.csPeerConnection = pc;
+    pc.ontrack = (ev) => {
+      setLowLatency(ev.receiver);
+      attachStream(ev.streams[0] || new MediaStream([ev.track]));
+    };
+    pc.onicecandidate = (ev) => {
+      const candidate = ev.candidate && ev.candidate.candidate
+        ? { candidate: ev.candidate.candidate, sdpMid: ev.candidate.sdpMid, sdpMLineIndex: ev.candidate.sdpMLineIndex }
+        : { completed: true };
+      janusPost(s, handleUrl, { janus: 'trickle', candidate }).catch(() => {});
+    };
+    pc.onconnectionstatechange = () => onConnectionState(s);
+    setState('signaling');
+    await janusPost(s, handleUrl, { janus: 'message', body: { request: 'watch', id: janusMountpoint } });
+    while (!s.closed) {
+      const res = await fetch(`${sessionUrl}?maxev=1&rid=${Date.now()}`, { cache: 'no-store' });
+      const event = await res.json();
+      if (event.janus === 'error') throw new Error(event.error?.reason || 'error');
+      const reason = event.plugindata?.data?.error;
+      if (reason) { giveUp(s, `janus: ${reason}`); return; }
+      if (event.jsep && event.jsep.type === 'offer') {
+        await pc.setRemoteDescription(event.jsep);
+        const answer = await pc.createAnswer();
+        await pc.setLocalDescription(answer);
+        await janusPost(s, handleUrl, { janus: 'message', body: { request: 'start' }, jsep: { type: 'answer', sdp: answer.sdp } });
+        return;
+      }
+    }
+  }
+
+  function sendWhepCandidate(s, c) {
+    if (!c || !c.candidate) {
+      if (s.sentEndOfCandidates) return;
+      s.sentEndOfCandidates = true;
+      s.whep.ended = true;
+    } else {
+      if (c.sdpMLineIndex > 0) return; // bundled: the first section carries them all
+      s.whep.queued.push(c.candidate);
+    }
+    flushWhepCandidates(s);
+  }
+
+  // The server's STUN/TURN servers (GET /ice-servers, fresh TURN credentials
+  // each time), so that a viewer behind NAT can use the relay too; ?relay=1
+  // forces the relay (iceTransportPolicy "relay"), for testing a TURN set-up.
+  async function iceConfiguration() {
+    const config = { bundlePolicy: 'max-bundle', iceServers: [] };
+    try {
+      const res = await fetch(`/ice-servers${tokenQuery}`, { cache: 'no-store' });
+      if (res.ok) config.iceServers = (await res.json()).iceServers || [];
+      else reportError(`ice servers: HTTP ${res.status}`);
+    } catch (e) {
+      reportError(`ice servers: ${e.message || e}`);
+    }
+    if (params.get('relay') === '1') config.iceTransportPolicy = 'relay';
+    return config;
   }
 
   async function startPeer(s) {
-    const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', iceServers: [] });
+    const pc = new RTCPeerConnection(await iceConfiguration());
+    if (s.closed) {
+      pc.close();
+      return;
+    }
     s.pc = pc;
+    window.csPeerConnection = pc;
     const transceiver = pc.addTransceiver('video', { direction: 'recvonly' });
     preferH264(transceiver);
     setLowLatency(transceiver.receiver);
@@ -111,14 +318,33 @@
     pc.ontrack = (ev) => attachStream(ev.streams[0] || new MediaStream([ev.track]));
     pc.onicecandidate = (ev) => sendCandidate(s, ev.candidate);
     pc.onconnectionstatechange = () => onConnectionState(s);
+    // A TURN server that refuses the credentials (401) or never answers
+    // (701): said once per server, not left to a silent "connecting".
+    const iceErrors = new Set();
+    pc.onicecandidateerror = (ev) => {
+      const key = `${ev.url} ${ev.errorCode}`;
+      if (!ev.url || iceErrors.has(key)) return;
+      iceErrors.add(key);
+      reportError(`ICE server ${ev.url}: ${ev.errorCode} ${ev.errorText || ''}`.trim());
+    };
 
     setState('signaling');
     const offer = await pc.createOffer();
     await pc.setLocalDescription(offer);
-    send(s, { type: 'offer', sdp: offer.sdp });
+    if (s.whep) {
+      await postWhepOffer(s, offer.sdp);
+      return;
+    }
+    const msg = { type: 'offer', sdp: offer.sdp };
+    if (pinnedRung !== null) msg.rung = pinnedRung;
+    send(s, msg);
   }
 
   function sendCandidate(s, c) {
+    if (s.whep) {
+      sendWhepCandidate(s, c);
+      return;
+    }
     // Chrome reports end-of-candidates as a null event candidate (and
     // sometimes an empty one); the server wants an empty string for both.
     if (!c || !c.candidate) {
@@ -142,9 +368,34 @@
       // Candidates can overtake the answer; hold them until it is applied.
       if (!s.pc || !s.pc.remoteDescription) s.pendingRemoteIce.push(msg);
       else await addRemoteCandidate(s, msg);
+    } else if (msg.type === 'rendition') {
+      onRendition(msg);
     } else if (msg.type === 'error') {
       reportError(`server: ${msg.message}`);
+      // This browser's offer will never do (no codec the server sends, a
+      // rung the ladder lacks): retrying would only repeat the refusal.
+      if (/no codec the server can send|asks for rung/.test(String(msg.message))) giveUp(s, msg.message);
     }
+  }
+
+  // {"type":"rendition","codec":"VP8","rung":1,"rungs":3,"kbps":1000,
+  // "width":640,"height":360,"fps":30}: after the answer and on every switch.
+  function onRendition(msg) {
+    const num = (v) => (Number.isFinite(v) ? v : null);
+    const r = {
+      codec: typeof msg.codec === 'string' ? msg.codec : null,
+      rung: num(msg.rung),
+      rungs: num(msg.rungs),
+      kbps: num(msg.kbps),
+      width: num(msg.width),
+      height: num(msg.height),
+      fps: num(msg.fps),
+      at: Date.now(),
+    };
+    stats.rendition = r;
+    stats.renditions.push(r);
+    if (stats.renditions.length > RENDITIONS_CAP) stats.renditions.shift();
+    renderOverlay();
   }
 
   async function addRemoteCandidate(s, msg) {
@@ -193,10 +444,28 @@
     fail(s, null);
   }
 
+  function giveUp(s, why) {
+    if (s.closed) return;
+    teardown(s);
+    if (s === session) session = null;
+    setState(`cannot play: ${why}`);
+  }
+
   function teardown(s) {
     s.closed = true;
-    s.ws.onopen = s.ws.onmessage = s.ws.onclose = s.ws.onerror = null;
-    try { s.ws.close(); } catch (_) { /* already closed */ }
+    if (s.ws) {
+      s.ws.onopen = s.ws.onmessage = s.ws.onclose = s.ws.onerror = null;
+      try { s.ws.close(); } catch (_) { /* already closed */ }
+    }
+    if (s.janus && s.janus.session) {
+      clearInterval(s.janus.keepalive);
+      const body = JSON.stringify({ janus: 'destroy', transaction: 'bye' });
+      fetch(`${janusUrl}/${s.janus.session}`, { method: 'POST', body, keepalive: true }).catch(() => {});
+    }
+    if (s.whep && s.whep.resource) {
+      const headers = token ? { Authorization: `Bearer ${token}` } : {};
+      fetch(s.whep.resource, { method: 'DELETE', headers, keepalive: true }).catch(() => {});
+    }
     if (s.pc) {
       s.pc.onconnectionstatechange = s.pc.onicecandidate = s.pc.ontrack = null;
       s.pc.close();
@@ -216,6 +485,10 @@
 
   // ------------------------------------------------------------------- media
 
+  // H.264 first where the browser has it; every other codec stays in the
+  // offer after it, in the browser's order, so that a browser without H.264
+  // (Firefox without OpenH264) offers VP8 untouched and the server picks
+  // from CS_CODECS what this browser can take.
   function preferH264(transceiver) {
     if (!transceiver.setCodecPreferences || !RTCRtpReceiver.getCapabilities) return;
     const caps = RTCRtpReceiver.getCapabilities('video');
@@ -382,6 +655,8 @@
       report.forEach((r) => {
         if (r.type !== 'inbound-rtp' || r.kind !== 'video') return;
         bytes = r.bytesReceived;
+        const codec = r.codecId && report.get(r.codecId);
+        if (codec && codec.mimeType) stats.codec = codec.mimeType.replace(/^video\//i, '').toUpperCase();
         // Cumulative receiver figures, so that a benchmark can tell how much
         // of the glass-to-glass time the browser spends buffering and decoding.
         stats.receiver = {
@@ -426,11 +701,28 @@
     return x === null ? '–' : `${Math.round(x)} ms`;
   }
 
+  // 'VP8 · rung 1/3 · 1000 kbit/s · 640×360': the codec received (getStats;
+  // the server's word until getStats knows) and the server's rung, numbered
+  // as ?rung=N takes it (0 = top). An older server sends no rendition: the
+  // codec alone.
+  function renditionLine() {
+    const r = stats.rendition;
+    const codec = stats.codec || r?.codec || 'codec –';
+    const via = useWhep ? ' · WHEP' : janusUrl ? ' · via Janus' : '';
+    if (!r || r.rung === null) return codec + via;
+    const parts = [codec, r.rungs === null ? `rung ${r.rung}` : `rung ${r.rung}/${r.rungs}`];
+    if (r.kbps !== null) parts.push(`${r.kbps} kbit/s`);
+    if (r.width !== null && r.height !== null) parts.push(`${r.width}×${r.height}`);
+    if (via) parts.push(via.slice(3));
+    return parts.join(' · ');
+  }
+
   function renderOverlay() {
     const lines = [
       stats.state,
       `${stats.fps.toFixed(1)} fps  ${stats.bitrateKbps} kbps`,
       `${stats.width}x${stats.height}`,
+      renditionLine(),
       // Chrome's expected display time can sit a whole display interval
       // from the actual draw (bench/README.md); the compositor hand-off is
       // the part the stream controls.
@@ -639,5 +931,10 @@
   }
   setInterval(() => updateStats(), STATS_INTERVAL_MS);
   setInterval(drawGraph, GRAPH_REDRAW_MS);
+  // A WHEP session is a server resource: end it when the page goes, rather
+  // than leaving the server to notice the silence.
+  window.addEventListener('pagehide', () => {
+    if (session && (session.whep || session.janus)) teardown(session);
+  });
   connect();
 })();

@@ -1,9 +1,11 @@
 #include "cs/render/cube_renderer.hpp"
 
 #include <array>
+#include <cstring>
 #include <glm/glm.hpp>
 #include <glm/gtc/matrix_transform.hpp>
 #include <glm/gtc/type_ptr.hpp>
+#include <utility>
 
 #include "cs/embedded.hpp"
 
@@ -163,7 +165,10 @@ CubeRenderer::Result CubeRenderer::create(const RenderSettings& settings) {
   return {std::move(r), {}};
 }
 
-CubeRenderer::~CubeRenderer() = default;
+CubeRenderer::~CubeRenderer() {
+  for (auto& slot : ring_)
+    if (slot.fence) glDeleteSync(slot.fence);
+}
 
 bool CubeRenderer::make_target(Target& t, Output output, GLenum internal_format, GLenum read_format,
                                int width, int height, std::string& error) {
@@ -223,6 +228,15 @@ bool CubeRenderer::init(std::string& error) {
   } else {
     if (!make_target(main_, Output::luma, GL_R8, GL_RED, w, h, error)) return false;
     if (!make_target(chroma_, Output::chroma, GL_RG8, GL_RG, w / 2, h / 2, error)) return false;
+  }
+  if (settings_.read_back == ReadBackMode::ring) {
+    for (auto& slot : ring_) {
+      slot.buffer = GlBuffer(gen(glGenBuffers));
+      glBindBuffer(GL_PIXEL_PACK_BUFFER, slot.buffer.get());
+      glBufferData(GL_PIXEL_PACK_BUFFER, static_cast<GLsizeiptr>(frame_bytes(settings_)), nullptr,
+                   GL_STREAM_READ);
+    }
+    glBindBuffer(GL_PIXEL_PACK_BUFFER, 0);
   }
   set_fixed_uniforms();
   // Rows of R8 and RG8 targets are not 4-byte multiples at every size.
@@ -307,20 +321,101 @@ bool CubeRenderer::read_back(std::uint8_t* out) {
                  out + static_cast<std::size_t>(main_.width) * main_.height);
   }
   if (!gl_ok()) return false;
-  if (settings_.timecode) write_timecode(out);
+  if (settings_.timecode) write_timecode(out, stamp_);
   return true;
+}
+
+// glReadPixels of the frame drawn last into `buffer`: returns at once, the
+// GPU copies while the CPU goes on.
+bool CubeRenderer::read_into_pack_buffer(GLuint buffer) {
+  glBindBuffer(GL_PIXEL_PACK_BUFFER, buffer);
+  glBindFramebuffer(GL_READ_FRAMEBUFFER, main_.fbo.get());
+  glReadPixels(0, 0, main_.width, main_.height, main_.read_format, GL_UNSIGNED_BYTE, nullptr);
+  if (settings_.format == PixelFormat::nv12) {
+    glBindFramebuffer(GL_READ_FRAMEBUFFER, chroma_.fbo.get());
+    glReadPixels(0, 0, chroma_.width, chroma_.height, chroma_.read_format, GL_UNSIGNED_BYTE,
+                 reinterpret_cast<void*>(static_cast<std::size_t>(main_.width) * main_.height));
+  }
+  glBindBuffer(GL_PIXEL_PACK_BUFFER, 0);
+  return gl_ok();
+}
+
+// Waits for `fence` (the read into `buffer`) and copies the frame out.
+bool CubeRenderer::copy_from_pack_buffer(GLuint buffer, GLsync fence, std::uint8_t* out) {
+  // A second is far past any frame: a GPU that takes longer has hung.
+  constexpr GLuint64 kTimeoutNs = 1'000'000'000;
+  const GLenum waited = glClientWaitSync(fence, GL_SYNC_FLUSH_COMMANDS_BIT, kTimeoutNs);
+  if (waited != GL_ALREADY_SIGNALED && waited != GL_CONDITION_SATISFIED) {
+    // GL_TIMEOUT_EXPIRED has no GL error of its own: report it as lost.
+    failed_with_ = waited == GL_TIMEOUT_EXPIRED ? 0x0507 : glGetError();
+    if (failed_with_ == GL_NO_ERROR) failed_with_ = 0x0507;
+    return false;
+  }
+  const std::size_t bytes = frame_bytes(settings_);
+  glBindBuffer(GL_PIXEL_PACK_BUFFER, buffer);
+  const void* mapped =
+      glMapBufferRange(GL_PIXEL_PACK_BUFFER, 0, static_cast<GLsizeiptr>(bytes), GL_MAP_READ_BIT);
+  if (mapped == nullptr) {
+    gl_ok();
+    if (failed_with_ == GL_NO_ERROR) failed_with_ = GL_OUT_OF_MEMORY;
+    glBindBuffer(GL_PIXEL_PACK_BUFFER, 0);
+    return false;
+  }
+  std::memcpy(out, mapped, bytes);
+  const GLboolean intact = glUnmapBuffer(GL_PIXEL_PACK_BUFFER);
+  glBindBuffer(GL_PIXEL_PACK_BUFFER, 0);
+  if (!gl_ok()) return false;
+  if (!intact) {
+    // The buffer's contents were lost while mapped (GLES 3: "corrupt").
+    failed_with_ = 0x0507;
+    return false;
+  }
+  return true;
+}
+
+CubeRenderer::ReadBack CubeRenderer::read_back_frame(std::uint8_t* out, const FrameInfo& drawn,
+                                                     FrameInfo& delivered) {
+  if (settings_.read_back == ReadBackMode::sync) {
+    if (!read_back(out)) return ReadBack::failed;
+    delivered = drawn;
+    return ReadBack::frame;
+  }
+  // Start the read of the frame drawn last first, so that the GPU copies it
+  // while the CPU maps and copies the frame before it.
+  PackSlot& slot = ring_[ring_next_];
+  if (slot.fence) {
+    glDeleteSync(slot.fence);
+    slot.fence = nullptr;
+  }
+  if (!read_into_pack_buffer(slot.buffer.get())) return ReadBack::failed;
+  slot.fence = glFenceSync(GL_SYNC_GPU_COMMANDS_COMPLETE, 0);
+  if (slot.fence == nullptr) {
+    gl_ok();
+    return ReadBack::failed;
+  }
+  glFlush();
+  slot.info = drawn;
+  slot.stamp = stamp_;
+  ring_next_ = (ring_next_ + 1) % ring_.size();
+  const bool had_pending = std::exchange(pending_, true);
+  if (!had_pending) return ReadBack::none_yet;
+  PackSlot& older = ring_[ring_next_];
+  if (!copy_from_pack_buffer(older.buffer.get(), older.fence, out)) return ReadBack::failed;
+  delivered = older.info;
+  if (settings_.timecode) write_timecode(out, older.stamp);
+  return ReadBack::frame;
 }
 
 // The strip is written into the read-back frame rather than drawn: on
 // llvmpipe, 64 scissored clears (each one a quad draw inside Mesa) cost
 // about 0.3 ms of CPU a frame, the copy below a few microseconds. The stamp
 // still carries the render time sampled before drawing (SPEC.md).
-void CubeRenderer::write_timecode(std::uint8_t* frame) const {
+void CubeRenderer::write_timecode(std::uint8_t* frame, timecode::Stamp stamp) const {
   const int w = settings_.width, h = settings_.height;
   if (settings_.format == PixelFormat::rgba) {
-    timecode::encode_rgba(stamp_, frame, w, h, w * 4);
+    timecode::encode_rgba(stamp, frame, w, h, w * 4);
   } else {
-    timecode::encode_nv12(stamp_, frame, w, frame + static_cast<std::size_t>(w) * h, w, w, h);
+    timecode::encode_nv12(stamp, frame, w, frame + static_cast<std::size_t>(w) * h, w, w, h);
   }
 }
 

@@ -101,7 +101,7 @@ std::string RenderLoop::build(Gpu& gpu) {
     return "eglCreateContext(GLES 3.0) failed: EGL_BAD_ALLOC (0x3003) (injected: "
            "CS_TEST_FAULTS=gl-rebuild-fail)";
   }
-  auto egl = EglContext::create();
+  auto egl = EglContext::create(settings_.device);
   if (!egl.context) return egl.error;
   gpu.egl = std::move(egl.context);
   auto renderer = CubeRenderer::create(settings_.render);
@@ -136,7 +136,10 @@ void RenderLoop::run_guarded() {
   changed_.notify_all();
   log::info("renderer: ", gpu.egl->description(), ", ", settings_.render.width, "x",
             settings_.render.height, " ",
-            settings_.render.format == PixelFormat::nv12 ? "NV12" : "RGBA", " read-back");
+            settings_.render.format == PixelFormat::nv12 ? "NV12" : "RGBA", " read-back (",
+            settings_.render.read_back == ReadBackMode::ring ? "pixel-pack ring, one frame later"
+                                                             : "sync",
+            ")");
 
   for (;;) {
     {
@@ -176,10 +179,20 @@ bool RenderLoop::render_until_paused(Gpu& gpu) {
   const std::int64_t start = monotonic_ns();
   std::int64_t deadline = start;
   std::uint32_t frame_number = 0;
+  // Frames still in the read-back ring are from before the pause.
+  gpu.renderer->discard_pending();
   for (;;) {
     {
       std::lock_guard lock(mutex_);
       if (state_ != State::running) return true;
+    }
+    if (const auto stall_at = faults::armed("render-stall");
+        stall_at && frames_started_ >= *stall_at && faults::fire_once("render-stall", *stall_at)) {
+      // CS_TEST_FAULTS=render-stall@N: from frame N the thread hangs (as in
+      // a driver that never returns) until the program stops.
+      std::unique_lock lock(mutex_);
+      changed_.wait(lock, [&] { return state_ == State::stopping; });
+      return true;
     }
     bool ok;
     std::string why;
@@ -225,20 +238,32 @@ bool RenderLoop::render_until_paused(Gpu& gpu) {
 
 bool RenderLoop::render_one(CubeRenderer& renderer, std::uint32_t frame_number,
                             std::int64_t start_ns) {
+  return render_frame(renderer, target_, frame_number, start_ns, &times_);
+}
+
+bool render_frame(CubeRenderer& renderer, FrameTarget& target, std::uint32_t frame_number,
+                  std::int64_t start_ns, StageTimes* times) {
   const std::int64_t t0 = monotonic_ns();
   const FrameInfo info{frame_number, timecode::wall_clock_ms(), t0};
   const bool drawn =
       renderer.draw(static_cast<double>(t0 - start_ns) * 1e-9, {info.render_ms, info.frame_number});
   const std::int64_t t1 = monotonic_ns();
-  FrameSlot slot = target_.acquire(frame_bytes(renderer.settings()));
-  if (slot.data == nullptr) return drawn;
-  const bool read = drawn && renderer.read_back(slot.data);
+  FrameSlot slot = target.acquire(frame_bytes(renderer.settings()));
+  if (slot.data == nullptr) {
+    renderer.discard_pending();
+    return drawn;
+  }
+  FrameInfo delivered = info;
+  const auto read =
+      drawn ? renderer.read_back_frame(slot.data, info, delivered) : CubeRenderer::ReadBack::failed;
   const std::int64_t t2 = monotonic_ns();
-  target_.submit(slot, info, read);
-  times_.draw_ms.add(static_cast<double>(t1 - t0) / 1e6);
-  times_.read_back_ms.add(static_cast<double>(t2 - t1) / 1e6);
-  times_.frames.fetch_add(1, std::memory_order_relaxed);
-  return read;
+  target.submit(slot, delivered, read == CubeRenderer::ReadBack::frame);
+  if (times) {
+    times->draw_ms.add(static_cast<double>(t1 - t0) / 1e6);
+    times->read_back_ms.add(static_cast<double>(t2 - t1) / 1e6);
+    times->frames.fetch_add(1, std::memory_order_relaxed);
+  }
+  return read != CubeRenderer::ReadBack::failed;
 }
 
 }  // namespace cs::render

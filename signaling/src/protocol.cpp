@@ -20,7 +20,13 @@ ParsedMessage parse_client_message(std::string_view text) {
     const auto sdp = doc.find("sdp");
     if (sdp == doc.end() || !sdp->is_string() || sdp->get_ref<const std::string&>().empty())
       return {std::nullopt, "offer needs a non-empty string 'sdp'"};
-    return {OfferMessage{sdp->get<std::string>()}, {}};
+    OfferMessage offer{sdp->get<std::string>(), std::nullopt};
+    if (const auto rung = doc.find("rung"); rung != doc.end() && !rung->is_null()) {
+      if (!rung->is_number_unsigned() || rung->get<std::uint64_t>() > 15)
+        return {std::nullopt, "offer 'rung' must be a whole number from 0 (the top) to 15"};
+      offer.rung = rung->get<int>();
+    }
+    return {offer, {}};
   }
   if (kind == "ice") {
     const auto candidate = doc.find("candidate");
@@ -60,6 +66,31 @@ std::string ice_json(std::string_view candidate, unsigned sdp_mline_index) {
 
 std::string error_json(std::string_view message) {
   return dump({{"type", "error"}, {"message", message}});
+}
+
+std::string rendition_json(const RenditionMessage& r) {
+  return dump({{"type", "rendition"},
+               {"codec", r.codec},
+               {"rung", r.rung},
+               {"rungs", r.rungs},
+               {"kbps", r.kbps},
+               {"width", r.width},
+               {"height", r.height},
+               {"fps", r.fps}});
+}
+
+std::string ice_servers_json(const IceServerList& servers) {
+  nlohmann::json list = nlohmann::json::array();
+  if (!servers.stun_url.empty()) list.push_back({{"urls", {servers.stun_url}}});
+  if (!servers.turn_urls.empty()) {
+    nlohmann::json turn = {{"urls", servers.turn_urls}};
+    if (!servers.username.empty()) {
+      turn["username"] = servers.username;
+      turn["credential"] = servers.credential;
+    }
+    list.push_back(turn);
+  }
+  return nlohmann::json{{"iceServers", list}}.dump();
 }
 
 }  // namespace cs::signaling

@@ -158,7 +158,12 @@ BaselineMediaSource::BaselineMediaSource(EncoderSettings encoder, IceSettings ic
 
 std::unique_ptr<ViewerMedia> BaselineMediaSource::add_viewer(const std::string& name,
                                                              const OfferSummary& offer,
+                                                             const ViewerOptions&,
                                                              std::string& error) {
+  if (offer.codec != VideoCodec::h264) {
+    error = "the seed baseline sends H.264 only";
+    return nullptr;
+  }
   auto viewer = std::make_unique<BaselineViewer>(fanout_, times_);
   if (!viewer->build(name, encoder_, offer, ice_, &on_error_, error)) return nullptr;
   return viewer;

@@ -2,6 +2,7 @@
 
 #include <sstream>
 
+#include "cs/faults.hpp"
 #include "cs/log.hpp"
 #include "cs/render/render_loop.hpp"
 
@@ -51,10 +52,12 @@ bool EncoderSupervisor::on_error(GstObject* source, const std::string& message) 
 }
 
 void EncoderSupervisor::check_output() {
-  if (failed_for_good_) return;
-  const PipelineTimes& times = pipeline_.times();
-  const std::uint64_t in = times.frames_in.load(std::memory_order_relaxed);
-  const std::uint64_t out = times.frames_encoded.load(std::memory_order_relaxed);
+  // CS_TEST_FAULTS=encoder-unsupervised: a stall nobody repairs (with
+  // encoder-stall@N), so that /healthz has one to report.
+  if (failed_for_good_ || faults::armed("encoder-unsupervised")) return;
+  // What went into the primary encoder's queue: idle, it takes nothing.
+  const std::uint64_t in = pipeline_.primary().frames_in();
+  const std::uint64_t out = pipeline_.primary().frames_encoded();
   const std::int64_t now = monotonic_ns();
   if (out != last_output_count_ || in < input_at_last_output_) {
     last_output_count_ = out;
@@ -84,8 +87,8 @@ void EncoderSupervisor::replace(const std::string& why) {
     log::warn("encoder: ", failed, " failed (", why, "); replacing it with ", *next);
     const std::string error = pipeline_.replace_encoder(*next);
     replaced_at_ns_ = last_output_at_ns_ = monotonic_ns();
-    input_at_last_output_ = pipeline_.times().frames_in.load(std::memory_order_relaxed);
-    last_output_count_ = pipeline_.times().frames_encoded.load(std::memory_order_relaxed);
+    input_at_last_output_ = pipeline_.primary().frames_in();
+    last_output_count_ = pipeline_.primary().frames_encoded();
     if (error.empty()) {
       log::info("encoder: ", *next, " is encoding; viewers continue from its first keyframe");
       return;

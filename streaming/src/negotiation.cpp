@@ -139,4 +139,53 @@ const char* to_string(Negotiation::State state) {
   return "?";
 }
 
+std::string_view candidate_type(std::string_view c) {
+  const auto fields = split_spaces(c);
+  for (std::size_t i = 0; i + 1 < fields.size(); ++i)
+    if (fields[i] == "typ") return fields[i + 1];
+  return {};
+}
+
+std::string announce_host_address(std::string_view c, std::string_view public_ip) {
+  if (public_ip.empty() || candidate_type(c) != "host") return std::string(c);
+  const auto fields = split_spaces(c);
+  if (fields.size() <= 4) return std::string(c);
+  const auto begin = static_cast<std::size_t>(fields[4].data() - c.data());
+  std::string out(c);
+  out.replace(begin, fields[4].size(), public_ip);
+  return out;
+}
+
+namespace {
+// "c=IN IP4 10.0.0.1" → "c=IN IP4 <public_ip>" (IP6 for an IPv6 address).
+std::string announce_connection_line(std::string_view line, std::string_view public_ip) {
+  if (line == "c=IN IP4 0.0.0.0") return std::string(line);  // no address yet: keep it so
+  const char* family = public_ip.find(':') == std::string_view::npos ? "IP4" : "IP6";
+  return "c=IN " + std::string(family) + " " + std::string(public_ip);
+}
+}  // namespace
+
+std::string announce_host_addresses_in_sdp(std::string_view sdp, std::string_view public_ip) {
+  if (public_ip.empty()) return std::string(sdp);
+  std::string out;
+  std::size_t pos = 0;
+  while (pos < sdp.size()) {
+    std::size_t end = sdp.find('\n', pos);
+    if (end == std::string_view::npos) end = sdp.size();
+    std::string_view line = sdp.substr(pos, end - pos);
+    const bool cr = !line.empty() && line.back() == '\r';
+    if (cr) line.remove_suffix(1);
+    if (line.rfind("a=candidate:", 0) == 0)
+      out += "a=" + announce_host_address(line.substr(2), public_ip);
+    else if (line.rfind("c=IN ", 0) == 0)
+      out += announce_connection_line(line, public_ip);
+    else
+      out += line;
+    if (cr) out += '\r';
+    if (end < sdp.size()) out += '\n';
+    pos = end + 1;
+  }
+  return out;
+}
+
 }  // namespace cs::streaming

@@ -113,9 +113,52 @@ bool viewer_can_receive(const GstSDPMedia* media) {
   return true;
 }
 
+// The offer's best payload of `codec`, or nothing.
+std::optional<OfferSummary> best_payload(const GstSDPMedia* media, VideoCodec codec) {
+  const std::string rtpmap_prefix = std::string(to_string(codec)) + "/90000";
+  std::optional<OfferSummary> best;
+  int best_rank = 100;
+  for (guint f = 0; f < gst_sdp_media_formats_len(media); ++f) {
+    const int pt = std::atoi(gst_sdp_media_get_format(media, f));
+    const char* rtpmap = attribute_for(media, "rtpmap", pt);
+    if (!rtpmap || g_ascii_strncasecmp(rtpmap, rtpmap_prefix.c_str(), rtpmap_prefix.size()) != 0)
+      continue;
+    const char* fmtp = attribute_for(media, "fmtp", pt);
+    const std::string_view params = fmtp ? fmtp : "";
+    int rank = 0;
+    std::string profile;
+    if (codec == VideoCodec::h264) {
+      if (fmtp_value(params, "packetization-mode") != "1") continue;
+      profile = fmtp_value(params, "profile-level-id");
+      rank = profile_rank(profile);
+    } else if (codec == VideoCodec::vp9) {
+      const std::string vp9_profile = fmtp_value(params, "profile-id");
+      if (!vp9_profile.empty() && vp9_profile != "0") continue;  // we encode profile 0
+    }
+    if (rank < best_rank) {
+      best_rank = rank;
+      best = OfferSummary{};
+      best->codec = codec;
+      best->payload_type = pt;
+      best->profile_level_id = profile;
+    }
+  }
+  return best;
+}
+
 }  // namespace
 
-OfferAnalysis analyse_offer(const std::string& sdp) {
+std::string sendable_codecs(const std::vector<VideoCodec>& codecs) {
+  std::string out;
+  for (const VideoCodec codec : codecs) {
+    if (!out.empty()) out += ", ";
+    out += to_string(codec);
+    if (codec == VideoCodec::h264) out += " (packetization-mode=1)";
+  }
+  return out;
+}
+
+OfferAnalysis analyse_offer(const std::string& sdp, const std::vector<VideoCodec>& codecs) {
   // GstSDP reads a C string: what follows a NUL would go unseen.
   if (sdp.find('\0') != std::string::npos) return {std::nullopt, "offer SDP contains a NUL byte"};
   // GstSDP takes an empty text for a caller's bug (a critical, and a message
@@ -137,29 +180,17 @@ OfferAnalysis analyse_offer(const std::string& sdp) {
     }
     if (!viewer_can_receive(media))
       return {std::nullopt, "offer's video is sendonly or inactive: the server only sends video"};
-    OfferSummary best;
-    best.video_mline = m;
-    int best_rank = 100;
-    for (guint f = 0; f < gst_sdp_media_formats_len(media); ++f) {
-      const int pt = std::atoi(gst_sdp_media_get_format(media, f));
-      const char* rtpmap = attribute_for(media, "rtpmap", pt);
-      if (!rtpmap || g_ascii_strncasecmp(rtpmap, "H264/90000", 10) != 0) continue;
-      const char* fmtp = attribute_for(media, "fmtp", pt);
-      const std::string_view params = fmtp ? fmtp : "";
-      if (fmtp_value(params, "packetization-mode") != "1") continue;
-      const std::string profile = fmtp_value(params, "profile-level-id");
-      const int rank = profile_rank(profile);
-      if (rank < best_rank) {
-        best_rank = rank;
-        best.h264_payload_type = pt;
-        best.profile_level_id = profile;
-      }
+    std::optional<OfferSummary> best;
+    for (const VideoCodec codec : codecs) {
+      best = best_payload(media, codec);
+      if (best) break;
     }
-    if (best.h264_payload_type < 0)
-      return {std::nullopt,
-              std::string("offer has no codec the server can send: the server sends ") +
-                  kSendableCodecs + "; the offer has " + offered_codecs(media)};
-    best.playout_delay_ext_id = extmap_id(media, message.get(), kPlayoutDelayUri);
+    if (!best)
+      return {std::nullopt, "offer has no codec the server can send: the server sends " +
+                                sendable_codecs(codecs) + "; the offer has " +
+                                offered_codecs(media)};
+    best->video_mline = m;
+    best->playout_delay_ext_id = extmap_id(media, message.get(), kPlayoutDelayUri);
     return {best, {}};
   }
   return {std::nullopt, "offer has no video m-line" +

@@ -20,7 +20,7 @@ GstPadProbeReturn stamp_probe(GstPad*, GstPadProbeInfo*, gpointer slot) {
 
 struct StageProbe {
   std::atomic<std::int64_t>* started;
-  SampleWindow<>* elapsed_ms;
+  DurationStat* elapsed_ms;
   std::atomic<std::uint64_t>* count;
 };
 
@@ -39,7 +39,7 @@ void delete_stage_probe(gpointer data) {
 }  // namespace
 
 void measure_element(GstElement* element, std::atomic<std::int64_t>* started,
-                     SampleWindow<>* elapsed_ms, std::atomic<std::uint64_t>* count) {
+                     DurationStat* elapsed_ms, std::atomic<std::uint64_t>* count) {
   auto sink = PadRef::adopt(gst_element_get_static_pad(element, "sink"));
   auto src = PadRef::adopt(gst_element_get_static_pad(element, "src"));
   if (!sink || !src) return;
@@ -78,7 +78,7 @@ GstBuffer* unmap_written(render::FrameSlot slot) {
   return buffer;
 }
 
-AgeProbe::AgeProbe(GstElement* pipeline, SampleWindow<>* window)
+AgeProbe::AgeProbe(GstElement* pipeline, DurationStat* window)
     : pipeline_(pipeline), window_(window) {}
 
 void AgeProbe::attach(GstPad* pad, AgeProbe* probe) {
@@ -118,21 +118,27 @@ VideoPipeline::Result VideoPipeline::create(const PipelineSettings& settings) {
 
 VideoPipeline::~VideoPipeline() {
   stop();
+  others_.clear();
+  primary_.reset();
   if (pool_) gst_buffer_pool_set_active(pool_.get(), FALSE);
 }
 
 std::string VideoPipeline::build() {
   const auto& e = settings_.encoder;
+  ladder_ =
+      settings_.ladder.empty() ? std::vector<LadderRung>{{e.bitrate_kbps, 0, 0}} : settings_.ladder;
+  for (auto& rung : ladder_) {
+    if (rung.width == 0) rung.width = e.width;
+    if (rung.height == 0) rung.height = e.height;
+  }
   pipeline_ = ElementRef::ref_sink(gst_pipeline_new("cube-streamer"));
   appsrc_ = make_element("appsrc", "frames");
   input_caps_ = make_element("capsfilter", "encoder-input");
-  encoder_ = make_encoder(settings_.encoder_factory, e);
+  frames_tee_ = make_element("tee", "frames-fanout");
   encoder_factory_ = settings_.encoder_factory;
-  h264caps_ = make_element("capsfilter", "h264-caps");
-  tee_ = make_element("tee", "fanout");
+  encoder_name_ = encoder_factory_;
   GstElement* capsfilter = input_caps_.get();
-  GstElement* h264caps = h264caps_.get();
-  if (!pipeline_ || !appsrc_ || !capsfilter || !encoder_ || !h264caps || !tee_)
+  if (!pipeline_ || !appsrc_ || !capsfilter || !frames_tee_)
     return "cannot create the shared pipeline's elements";
   const bool rgba = settings_.input_format == render::PixelFormat::rgba;
   if (rgba) {
@@ -157,28 +163,34 @@ std::string VideoPipeline::build() {
                "max-bytes", static_cast<guint64>(0), "max-time", static_cast<guint64>(0), nullptr);
   gst_util_set_object_arg(G_OBJECT(appsrc_.get()), "leaky-type", "downstream");
 
-  // 4:2:0 into the encoder: x264 would otherwise take 4:4:4 from
+  // 4:2:0 into the encoders: x264 would otherwise take 4:4:4 from
   // videoconvert, which constrained baseline refuses.
   std::unique_ptr<GstCaps, CapsDeleter> yuv420(
       gst_caps_from_string(rgba ? "video/x-raw,format=I420" : "video/x-raw,format=NV12"));
   g_object_set(capsfilter, "caps", yuv420.get(), nullptr);
-  std::unique_ptr<GstCaps, CapsDeleter> h264(
-      gst_caps_from_string(encoder_output_caps(settings_.encoder_factory).c_str()));
-  g_object_set(h264caps, "caps", h264.get(), nullptr);
-  g_object_set(tee_.get(), "allow-not-linked", TRUE, nullptr);
+  g_object_set(frames_tee_.get(), "allow-not-linked", TRUE, nullptr);
 
   GstBin* bin = GST_BIN(pipeline_.get());
-  gst_bin_add_many(bin, appsrc_.get(), capsfilter, encoder_.get(), h264caps, tee_.get(), nullptr);
+  gst_bin_add_many(bin, appsrc_.get(), capsfilter, frames_tee_.get(), nullptr);
   bool linked;
   if (rgba) {
     gst_bin_add(bin, convert_.get());
-    linked = gst_element_link_many(appsrc_.get(), convert_.get(), capsfilter, encoder_.get(),
-                                   h264caps, tee_.get(), nullptr);
-  } else {
-    linked = gst_element_link_many(appsrc_.get(), capsfilter, encoder_.get(), h264caps, tee_.get(),
+    linked = gst_element_link_many(appsrc_.get(), convert_.get(), capsfilter, frames_tee_.get(),
                                    nullptr);
+  } else {
+    linked = gst_element_link_many(appsrc_.get(), capsfilter, frames_tee_.get(), nullptr);
   }
   if (!linked) return "cannot link the shared pipeline (caps do not intersect?)";
+
+  std::string error;
+  primary_ = Rendition::create(pipeline_.get(), spec_for({VideoCodec::h264, 0}),
+                               {&times_.encode_ms, &times_.render_to_encoded_ms,
+                                &times_.keyframes_forced, &times_.frames_encoded},
+                               error);
+  if (!primary_) return error;
+  // Linked now; it starts with the pipeline.
+  if (auto linked_error = primary_->start(frames_tee_.get()); !linked_error.empty())
+    return linked_error;
 
   // The pool's buffer size comes from the caps: caps that describe no
   // frame GStreamer can size (e.g. too large) must stop here, not size the
@@ -186,10 +198,11 @@ std::string VideoPipeline::build() {
   GstVideoInfo info;
   if (!gst_video_info_from_caps(&info, raw_caps.get()) || info.size == 0) {
     gchar* text = gst_caps_to_string(raw_caps.get());
-    std::string error = std::string("the frame caps describe no video frame GStreamer can size: ") +
-                        (text ? text : "?");
+    std::string error_text =
+        std::string("the frame caps describe no video frame GStreamer can size: ") +
+        (text ? text : "?");
     g_free(text);
-    return error;
+    return error_text;
   }
   pool_ = GRef<GstBufferPool>::adopt(gst_buffer_pool_new());
   GstStructure* config = gst_buffer_pool_get_config(pool_.get());
@@ -201,6 +214,82 @@ std::string VideoPipeline::build() {
   frame_duration_ = gst_util_uint64_scale_int(GST_SECOND, 1, e.fps);
   install_stage_probes();
   return {};
+}
+
+Rendition::Spec VideoPipeline::spec_for(const RenditionKey& key) const {
+  Rendition::Spec spec;
+  spec.key = key;
+  spec.factory = key.codec == VideoCodec::h264  ? encoder_factory_
+                 : key.codec == VideoCodec::vp8 ? "vp8enc"
+                                                : "vp9enc";
+  spec.encoder = settings_.encoder;
+  const LadderRung& rung = ladder_.at(static_cast<std::size_t>(key.rung));
+  spec.encoder.bitrate_kbps = rung.kbps;
+  spec.encoder.width = rung.width;
+  spec.encoder.height = rung.height;
+  spec.source_width = settings_.encoder.width;
+  spec.source_height = settings_.encoder.height;
+  spec.rungs = rungs();
+  return spec;
+}
+
+Rendition* VideoPipeline::acquire(const RenditionKey& key, std::string& error) {
+  if (key.rung < 0 || key.rung >= rungs()) {
+    error =
+        "no rung " + std::to_string(key.rung) + " (the ladder has " + std::to_string(rungs()) + ")";
+    return nullptr;
+  }
+  if (key == primary_->key()) {
+    ++primary_users_;
+    update_primary_idle();
+    return primary_.get();
+  }
+  if (auto it = others_.find(key); it != others_.end()) {
+    ++it->second.users;
+    return it->second.rendition.get();
+  }
+  auto made = Rendition::create(pipeline_.get(), spec_for(key),
+                                {&times_.encode_ms, &times_.render_to_encoded_ms,
+                                 &times_.keyframes_forced, &times_.frames_encoded},
+                                error);
+  if (!made) return nullptr;
+  if (error = made->start(frames_tee_.get()); !error.empty()) return nullptr;
+  log::info("pipeline: ", made->describe(), " starts (", made->factory(), ")");
+  Rendition* raw = made.get();
+  others_[key] = {std::move(made), 1};
+  update_primary_idle();
+  return raw;
+}
+
+void VideoPipeline::release(const RenditionKey& key) {
+  if (key == primary_->key()) {
+    --primary_users_;
+    update_primary_idle();
+    return;
+  }
+  auto it = others_.find(key);
+  if (it == others_.end() || --it->second.users > 0) return;
+  log::info("pipeline: ", it->second.rendition->describe(), " stops (no viewer left)");
+  others_.erase(it);
+  update_primary_idle();
+}
+
+void VideoPipeline::update_primary_idle() {
+  // It encodes whenever nothing else does (as it always did: --check, the
+  // start-up, a server with no viewer), and while anyone uses it.
+  primary_->set_idle(primary_users_ <= 0 && !others_.empty());
+}
+
+Rendition* VideoPipeline::find(const RenditionKey& key) const {
+  if (key == primary_->key()) return primary_.get();
+  auto it = others_.find(key);
+  return it == others_.end() ? nullptr : it->second.rendition.get();
+}
+
+Rendition* VideoPipeline::secondary_owning(GstObject* object) const {
+  for (const auto& [key, in_use] : others_)
+    if (in_use.rendition->owns(object)) return in_use.rendition.get();
+  return nullptr;
 }
 
 namespace {
@@ -215,91 +304,33 @@ GstPadProbeReturn drop_eos(GstPad*, GstPadProbeInfo* info, gpointer) {
 }  // namespace
 
 void VideoPipeline::install_stage_probes() {
-  auto to_tee = PadRef::adopt(gst_element_get_static_pad(h264caps_.get(), "src"));
+  auto to_tee = PadRef::adopt(gst_element_get_static_pad(frames_tee_.get(), "sink"));
   gst_pad_add_probe(to_tee.get(), GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, drop_eos, nullptr, nullptr);
   if (convert_) measure_element(convert_.get(), &convert_in_ns_, &times_.convert_ms, nullptr);
-  install_encoder_probes();
-}
-
-namespace {
-
-// CS_TEST_FAULTS encoder-error@N / encoder-stall@N: the encoder's Nth input
-// frame fails as an encoder error does (an error message from the encoder
-// and GST_FLOW_ERROR back to appsrc), or from it on every frame vanishes
-// into the encoder with nothing coming out. Once per process, so the
-// replacement encoder works; encoder-broken@N fails every encoder at its Nth
-// frame, so that no replacement does.
-struct EncoderFault {
-  GstElement* encoder;
-  std::int64_t frames = 0;
-  bool stalled = false;
-};
-
-GstPadProbeReturn inject_encoder_fault(GstPad*, GstPadProbeInfo* info, gpointer data) {
-  auto* fault = static_cast<EncoderFault*>(data);
-  ++fault->frames;
-  if (fault->stalled || faults::fire_once("encoder-stall", fault->frames)) {
-    fault->stalled = true;
-    return GST_PAD_PROBE_DROP;
-  }
-  const auto broken_at = faults::armed("encoder-broken");
-  if (faults::fire_once("encoder-error", fault->frames) ||
-      (broken_at && fault->frames == *broken_at)) {
-    GST_ELEMENT_ERROR(fault->encoder, STREAM, ENCODE, ("injected encoder failure"),
-                      ("CS_TEST_FAULTS=encoder-error"));
-    gst_buffer_unref(GST_PAD_PROBE_INFO_BUFFER(info));
-    GST_PAD_PROBE_INFO_FLOW_RETURN(info) = GST_FLOW_ERROR;
-    return GST_PAD_PROBE_HANDLED;
-  }
-  return GST_PAD_PROBE_OK;
-}
-
-}  // namespace
-
-void VideoPipeline::install_encoder_probes() {
-  if (faults::armed("encoder-error") || faults::armed("encoder-stall") ||
-      faults::armed("encoder-broken")) {
-    auto sink = PadRef::adopt(gst_element_get_static_pad(encoder_.get(), "sink"));
-    gst_pad_add_probe(sink.get(), GST_PAD_PROBE_TYPE_BUFFER, inject_encoder_fault,
-                      new EncoderFault{encoder_.get()},
-                      [](gpointer data) { delete static_cast<EncoderFault*>(data); });
-  }
-  measure_element(encoder_.get(), &encode_in_ns_, &times_.encode_ms, &times_.frames_encoded);
-  auto encoded = PadRef::adopt(gst_element_get_static_pad(encoder_.get(), "src"));
-  AgeProbe::attach(encoded.get(), new AgeProbe(pipeline_.get(), &times_.render_to_encoded_ms));
 }
 
 bool VideoPipeline::owns_encoder_stage(GstObject* object) const {
-  for (const ElementRef* e : {&appsrc_, &convert_, &input_caps_, &encoder_, &h264caps_}) {
+  for (const ElementRef* e : {&appsrc_, &convert_, &input_caps_}) {
     if (!*e) continue;
     auto* owner = GST_OBJECT(e->get());
     if (object == owner || gst_object_has_as_ancestor(object, owner)) return true;
   }
-  return false;
+  return primary_ && primary_->owns(object);
 }
 
 std::string VideoPipeline::replace_encoder(const std::string& factory) {
-  auto fresh = make_encoder(factory, settings_.encoder);
-  if (!fresh) return "cannot create " + factory;
-  // appsrc's streaming thread is the one that runs the encoder: stopping it
-  // first means no buffer is inside the old encoder while it goes.
+  // appsrc's thread feeds every rendition: stopped, the frames wait (are
+  // refused) while the primary's encoder is swapped.
   gst_element_set_state(appsrc_.get(), GST_STATE_NULL);
-  gst_element_set_state(encoder_.get(), GST_STATE_NULL);
-  gst_element_unlink_many(input_caps_.get(), encoder_.get(), h264caps_.get(), nullptr);
-  gst_bin_remove(GST_BIN(pipeline_.get()), encoder_.get());
-  encoder_ = std::move(fresh);
-  encoder_factory_ = factory;
-  std::unique_ptr<GstCaps, CapsDeleter> h264(
-      gst_caps_from_string(encoder_output_caps(factory).c_str()));
-  g_object_set(h264caps_.get(), "caps", h264.get(), nullptr);
-  gst_bin_add(GST_BIN(pipeline_.get()), encoder_.get());
-  if (!gst_element_link_many(input_caps_.get(), encoder_.get(), h264caps_.get(), nullptr))
-    return "cannot link " + factory + " into the pipeline";
-  install_encoder_probes();
-  if (!gst_element_sync_state_with_parent(encoder_.get()) ||
-      !gst_element_sync_state_with_parent(appsrc_.get()))
-    return factory + " failed to start";
-  return {};
+  std::string error = primary_->replace_encoder(factory);
+  if (error.empty()) {
+    encoder_factory_ = factory;
+    std::lock_guard lock(encoder_name_mutex_);
+    encoder_name_ = factory;
+  }
+  if (!gst_element_sync_state_with_parent(appsrc_.get()) && error.empty())
+    error = "the frames source failed to restart";
+  return error;
 }
 
 std::string VideoPipeline::start() {
@@ -316,9 +347,10 @@ void VideoPipeline::stop() {
 
 void VideoPipeline::watch_send_latency(GstElement* webrtcbin) {
   watch_network_sinks(webrtcbin, pipeline_.get(), &times_.render_to_send_ms);
+  count_viewer_traffic(webrtcbin, &times_);
 }
 
-void watch_network_sinks(GstElement* webrtcbin, GstElement* pipeline, SampleWindow<>* window) {
+void watch_network_sinks(GstElement* webrtcbin, GstElement* pipeline, DurationStat* window) {
   // A viewer's connection can become CONNECTED again after an ICE
   // disconnect; a sink already watched must not count each packet twice.
   static constexpr const char* kWatched = "cs-send-latency-watched";
@@ -332,23 +364,130 @@ void watch_network_sinks(GstElement* webrtcbin, GstElement* pipeline, SampleWind
 }
 
 namespace {
-struct EventDeleter {
-  void operator()(GstEvent* event) const { gst_event_unref(event); }
+
+// Buffers and bytes in a probe's buffer or buffer list.
+void count_buffers(GstPadProbeInfo* info, std::uint64_t& buffers, std::uint64_t& bytes) {
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    buffers = 1;
+    bytes = gst_buffer_get_size(GST_PAD_PROBE_INFO_BUFFER(info));
+  } else if (GstBufferList* list = GST_PAD_PROBE_INFO_BUFFER_LIST(info)) {
+    buffers = gst_buffer_list_length(list);
+    bytes = gst_buffer_list_calculate_size(list);
+  }
+}
+
+constexpr auto kBufferProbes =
+    static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST);
+
+GstPadProbeReturn count_sent(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  auto* counters = static_cast<PipelineTimes*>(data);
+  std::uint64_t buffers = 0, bytes = 0;
+  count_buffers(info, buffers, bytes);
+  counters->packets_sent.fetch_add(buffers, std::memory_order_relaxed);
+  counters->bytes_sent.fetch_add(bytes, std::memory_order_relaxed);
+  return GST_PAD_PROBE_OK;
+}
+
+// rtprtxsend passes the media packets through and adds RTX packets (RFC
+// 4588, their own payload type) on the same src pad: an outgoing packet
+// whose payload type is not the incoming one is a retransmission.
+struct RtxWatch {
+  PipelineTimes* counters;
+  std::atomic<int> media_pt{-1};
 };
+
+int payload_type(GstBuffer* buffer) {
+  std::uint8_t header[2];
+  if (gst_buffer_extract(buffer, 0, header, 2) != 2) return -1;
+  return header[1] & 0x7f;
+}
+
+template <typename Fn>
+void for_each_buffer(GstPadProbeInfo* info, Fn fn) {
+  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    fn(GST_PAD_PROBE_INFO_BUFFER(info));
+  } else if (GstBufferList* list = GST_PAD_PROBE_INFO_BUFFER_LIST(info)) {
+    for (guint i = 0; i < gst_buffer_list_length(list); ++i) fn(gst_buffer_list_get(list, i));
+  }
+}
+
+void watch_rtx(GstElement* rtxsend, PipelineTimes* counters) {
+  auto sink = PadRef::adopt(gst_element_get_static_pad(rtxsend, "sink"));
+  auto src = PadRef::adopt(gst_element_get_static_pad(rtxsend, "src"));
+  if (!sink || !src) return;
+  auto* watch = new RtxWatch{counters};
+  // Freed with the element; its pads (and so the probes) go first.
+  g_object_set_data_full(G_OBJECT(rtxsend), "cs-rtx-watch", watch,
+                         [](gpointer data) { delete static_cast<RtxWatch*>(data); });
+  gst_pad_add_probe(
+      sink.get(), kBufferProbes,
+      [](GstPad*, GstPadProbeInfo* info, gpointer data) {
+        auto* w = static_cast<RtxWatch*>(data);
+        for_each_buffer(info, [w](GstBuffer* b) {
+          if (const int pt = payload_type(b); pt >= 0) w->media_pt.store(pt);
+        });
+        return GST_PAD_PROBE_OK;
+      },
+      watch, nullptr);
+  gst_pad_add_probe(
+      src.get(), kBufferProbes,
+      [](GstPad*, GstPadProbeInfo* info, gpointer data) {
+        auto* w = static_cast<RtxWatch*>(data);
+        const int media = w->media_pt.load();
+        for_each_buffer(info, [w, media](GstBuffer* b) {
+          if (const int pt = payload_type(b); pt >= 0 && media >= 0 && pt != media)
+            w->counters->retransmissions.fetch_add(1, std::memory_order_relaxed);
+        });
+        return GST_PAD_PROBE_OK;
+      },
+      watch, nullptr);
+}
+
+// RTPSession::on-feedback-rtcp, on the session's RTCP thread.
+void on_feedback(GObject*, guint type, guint fbtype, guint, guint, GstBuffer*, gpointer data) {
+  auto* counters = static_cast<PipelineTimes*>(data);
+  constexpr guint kRtpfb = 205, kPsfb = 206;      // RFC 4585 packet types
+  constexpr guint kNack = 1, kPli = 1, kFir = 4;  // their feedback message types
+  if (type == kRtpfb && fbtype == kNack)
+    counters->nacks_received.fetch_add(1, std::memory_order_relaxed);
+  else if (type == kPsfb && (fbtype == kPli || fbtype == kFir))
+    counters->plis_received.fetch_add(1, std::memory_order_relaxed);
+}
+
+void watch_feedback(GstElement* rtpbin, PipelineTimes* counters) {
+  // max-bundle: every m-line shares RTP session 0. The signal is the
+  // RTPSession object's ("get-session" gives the rtpsession element).
+  GObject* session = nullptr;
+  g_signal_emit_by_name(rtpbin, "get-internal-session", 0u, &session);
+  if (!session) {
+    log::debug("pipeline: no RTP session 0 in ", GST_OBJECT_NAME(rtpbin), ": NACK/PLI not counted");
+    return;
+  }
+  g_signal_connect(session, "on-feedback-rtcp", G_CALLBACK(on_feedback), counters);
+  g_object_unref(session);
+}
+
 }  // namespace
 
-void VideoPipeline::request_keyframe() {
-  std::unique_ptr<GstEvent, EventDeleter> event(
-      gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
-  auto pad = PadRef::adopt(encoder_ ? gst_element_get_static_pad(encoder_.get(), "src") : nullptr);
-  if (!event || !pad) {
-    log::warn("pipeline: keyframe request refused (",
-              !event ? "no event" : "the encoder has no src pad", ")");
-    return;  // the event, if any, goes with `event`
-  }
-  // gst_pad_send_event takes the event whatever it returns.
-  if (!gst_pad_send_event(pad.get(), event.release()))
-    log::warn("pipeline: keyframe request refused");
+void count_viewer_traffic(GstElement* webrtcbin, PipelineTimes* counters) {
+  // A viewer's connection can become CONNECTED again after an ICE
+  // disconnect: count each element once.
+  static constexpr const char* kCounted = "cs-traffic-counted";
+  for_each_element(GST_BIN(webrtcbin), [&](GstElement* element) {
+    if (g_object_get_data(G_OBJECT(element), kCounted)) return;
+    if (made_by(element, "nicesink")) {
+      auto sink = PadRef::adopt(gst_element_get_static_pad(element, "sink"));
+      if (!sink) return;
+      gst_pad_add_probe(sink.get(), kBufferProbes, count_sent, counters, nullptr);
+    } else if (made_by(element, "rtprtxsend")) {
+      watch_rtx(element, counters);
+    } else if (made_by(element, "rtpbin")) {
+      watch_feedback(element, counters);
+    } else {
+      return;
+    }
+    g_object_set_data(G_OBJECT(element), kCounted, GINT_TO_POINTER(1));
+  });
 }
 
 render::FrameSlot VideoPipeline::acquire(std::size_t bytes) {
@@ -363,6 +502,7 @@ void VideoPipeline::submit(render::FrameSlot slot, const render::FrameInfo& info
   const GstClockTime base = gst_element_get_base_time(pipeline_.get());
   const auto capture = static_cast<GstClockTime>(info.capture_mono_ns);
   if (!ok || !playing_.load(std::memory_order_relaxed) || capture < base) {
+    times_.frames_refused.fetch_add(1, std::memory_order_relaxed);
     gst_buffer_unref(buffer);
     return;
   }
@@ -371,8 +511,10 @@ void VideoPipeline::submit(render::FrameSlot slot, const render::FrameInfo& info
   GST_BUFFER_DURATION(buffer) = frame_duration_;
   GST_BUFFER_OFFSET(buffer) = info.frame_number;
   times_.frames_in.fetch_add(1, std::memory_order_relaxed);
-  if (gst_app_src_push_buffer(GST_APP_SRC(appsrc_.get()), buffer) != GST_FLOW_OK)
+  if (gst_app_src_push_buffer(GST_APP_SRC(appsrc_.get()), buffer) != GST_FLOW_OK) {
+    times_.frames_refused.fetch_add(1, std::memory_order_relaxed);
     log::debug("pipeline: appsrc refused a frame (not playing)");
+  }
 }
 
 }  // namespace cs::streaming

@@ -18,6 +18,41 @@
 namespace cs::streaming {
 namespace {
 
+NiceAgent* nice_agent_of(GstElement* webrtcbin) {
+  GstObject* ice = nullptr;
+  g_object_get(webrtcbin, "ice-agent", &ice, nullptr);
+  if (!ice) return nullptr;
+  NiceAgent* agent = nullptr;
+  if (g_object_class_find_property(G_OBJECT_GET_CLASS(ice), "agent"))
+    g_object_get(ice, "agent", &agent, nullptr);
+  gst_object_unref(ice);
+  return agent;  // a reference, or null
+}
+
+// What webrtcbin 1.22 says to its ICE agent itself: the UDP port range
+// (honoured when set before negotiation; TRAPS.md) and the TURN relays,
+// each with credentials of this viewer's own.
+void configure_ice_servers(GstElement* webrtcbin, const std::string& name, const IceSettings& ice) {
+  if (ice.port_min > 0) {
+    GstObject* agent = nullptr;
+    g_object_get(webrtcbin, "ice-agent", &agent, nullptr);
+    if (agent) {
+      g_object_set(agent, "min-rtp-port", static_cast<guint>(ice.port_min), "max-rtp-port",
+                   static_cast<guint>(ice.port_max), nullptr);
+      gst_object_unref(agent);
+    }
+  }
+  if (!ice.servers.stun.empty())
+    g_object_set(webrtcbin, "stun-server", ice.servers.stun.c_str(), nullptr);
+  const auto credentials = ice.servers.credentials_for(name, g_get_real_time() / G_USEC_PER_SEC);
+  for (const auto& server : ice.servers.turn) {
+    gboolean added = FALSE;
+    g_signal_emit_by_name(webrtcbin, "add-turn-server",
+                          webrtcbin_turn_uri(server, credentials).c_str(), &added);
+    if (!added) log::warn("ice: webrtcbin refused the TURN server ", ice_server_display(server));
+  }
+}
+
 // Two things webrtcbin 1.22 cannot say to its NiceAgent itself:
 // - libnice gathers on every interface unless told which addresses to use;
 // - UPnP is on by default: each agent starts a gupnp-igd thread that binds
@@ -25,43 +60,84 @@ namespace {
 //   server with known addresses has nothing to map, and for a viewer that
 //   leaves while that thread is still discovering, thread and sockets are
 //   never released (tests/e2e/churn.sh: 9 threads, ~180 fds after 60 such
-//   viewers). Off before gathering starts.
-void configure_ice_agent(GstElement* webrtcbin, const std::vector<std::string>& addresses) {
-  GstObject* ice = nullptr;
-  g_object_get(webrtcbin, "ice-agent", &ice, nullptr);
-  if (!ice) return;
-  NiceAgent* agent = nullptr;
-  if (g_object_class_find_property(G_OBJECT_GET_CLASS(ice), "agent"))
-    g_object_get(ice, "agent", &agent, nullptr);
-  if (agent) {
-    g_object_set(agent, "upnp", FALSE, nullptr);
-    for (const auto& text : addresses) {
-      NiceAddress address;
-      nice_address_init(&address);
-      if (nice_address_set_from_string(&address, text.c_str()))
-        nice_agent_add_local_address(agent, &address);
-      else
-        log::warn("ice: cannot use address ", text);
-    }
-    g_object_unref(agent);
-  } else {
+//   viewers). Off before gathering starts unless CS_ICE_UPNP asks for it.
+void configure_ice_agent(GstElement* webrtcbin, const IceSettings& ice) {
+  NiceAgent* agent = nice_agent_of(webrtcbin);
+  if (!agent) {
     log::warn("ice: no NiceAgent in this webrtcbin: UPnP stays on, CS_ICE_ADDRESSES unused");
+    return;
   }
-  gst_object_unref(ice);
+  g_object_set(agent, "upnp", ice.upnp ? TRUE : FALSE, nullptr);
+  for (const auto& text : ice.ice_addresses) {
+    NiceAddress address;
+    nice_address_init(&address);
+    if (nice_address_set_from_string(&address, text.c_str()))
+      nice_agent_add_local_address(agent, &address);
+    else
+      log::warn("ice: cannot use address ", text);
+  }
+  g_object_unref(agent);
+}
+
+// A viewer's TURN allocations outlive its agent at the relay (for their
+// whole lifetime, 600 s at coturn) unless they are deleted first (TRAPS.md).
+// nice_agent_close_async sends the deleting refreshes and answers in the
+// caller's thread-default context: a private one here, iterated until the
+// relay answered, bounded, so a relay that is gone costs at most 1 s.
+void release_turn_allocations(GstElement* webrtcbin) {
+  NiceAgent* agent = nice_agent_of(webrtcbin);
+  if (!agent) return;
+  std::unique_ptr<GMainContext, void (*)(GMainContext*)> context(g_main_context_new(),
+                                                                 g_main_context_unref);
+  bool done = false;
+  g_main_context_push_thread_default(context.get());
+  nice_agent_close_async(
+      agent, [](GObject*, GAsyncResult*, gpointer data) { *static_cast<bool*>(data) = true; },
+      &done);
+  const gint64 deadline = g_get_monotonic_time() + G_USEC_PER_SEC;
+  while (!done && g_get_monotonic_time() < deadline) {
+    if (!g_main_context_iteration(context.get(), FALSE)) g_usleep(2000);
+  }
+  g_main_context_pop_thread_default(context.get());
+  if (!done)
+    log::warn("ice: TURN relay did not confirm releasing the allocations within 1 s");
+  else
+    log::debug("ice: TURN allocations released in ",
+               (g_get_monotonic_time() - deadline + G_USEC_PER_SEC) / 1000, " ms");
+  g_object_unref(agent);
 }
 
 std::unique_ptr<GstCaps, CapsDeleter> codec_preferences(const OfferSummary& offer,
                                                         bool playout_delay) {
-  std::unique_ptr<GstCaps, CapsDeleter> caps(gst_caps_new_simple(
-      "application/x-rtp", "media", G_TYPE_STRING, "video", "encoding-name", G_TYPE_STRING, "H264",
-      "clock-rate", G_TYPE_INT, 90000, "payload", G_TYPE_INT, offer.h264_payload_type,
-      "packetization-mode", G_TYPE_STRING, "1", nullptr));
+  std::unique_ptr<GstCaps, CapsDeleter> caps(
+      gst_caps_new_simple("application/x-rtp", "media", G_TYPE_STRING, "video", "encoding-name",
+                          G_TYPE_STRING, std::string(to_string(offer.codec)).c_str(), "clock-rate",
+                          G_TYPE_INT, 90000, "payload", G_TYPE_INT, offer.payload_type, nullptr));
+  if (offer.codec == VideoCodec::h264)
+    gst_caps_set_simple(caps.get(), "packetization-mode", G_TYPE_STRING, "1", nullptr);
   // The answer carries the extension only if the preferences name it.
   if (playout_delay && offer.playout_delay_ext_id > 0) {
     const std::string field = "extmap-" + std::to_string(offer.playout_delay_ext_id);
     gst_caps_set_simple(caps.get(), field.c_str(), G_TYPE_STRING, kPlayoutDelayUri, nullptr);
   }
   return caps;
+}
+
+// The payloader for the viewer's codec, set up for the network (TRAPS.md):
+// room for TURN and VPN headers, codec headers with every keyframe.
+ElementRef make_payloader(const OfferSummary& offer) {
+  const char* factory = offer.codec == VideoCodec::h264  ? "rtph264pay"
+                        : offer.codec == VideoCodec::vp8 ? "rtpvp8pay"
+                                                         : "rtpvp9pay";
+  auto payloader = make_element(factory);
+  if (!payloader) return payloader;
+  g_object_set(payloader.get(), "pt", static_cast<guint>(offer.payload_type), "mtu", 1200u,
+               nullptr);
+  if (offer.codec == VideoCodec::h264)
+    g_object_set(payloader.get(), "config-interval", -1, nullptr);
+  else  // a picture id lets the browser tell a lost frame from a late one
+    gst_util_set_object_arg(G_OBJECT(payloader.get()), "picture-id-mode", "15-bit");
+  return payloader;
 }
 
 // Serialized queries (ALLOCATION after the encoder renegotiates when a
@@ -288,17 +364,17 @@ std::unique_ptr<ViewerBranch> ViewerBranch::create(const std::string& name,
 
 Sender build_sender(GstBin* bin, const OfferSummary& offer, const IceSettings& ice,
                     SenderTuning tuning, const RecoverySettings& recovery, std::string& error) {
-  auto payloader = make_element("rtph264pay");
+  auto payloader = make_payloader(offer);
   auto webrtcbin = make_element("webrtcbin");
   if (!payloader || !webrtcbin) {
-    error = "cannot create rtph264pay and webrtcbin";
+    error = std::string("cannot create the ") + std::string(to_string(offer.codec)) +
+            " payloader and webrtcbin";
     return {};
   }
-  g_object_set(payloader.get(), "pt", static_cast<guint>(offer.h264_payload_type),
-               "config-interval", -1, "mtu", 1200u, nullptr);
   const bool low_latency = tuning == SenderTuning::low_latency;
   if (low_latency) {
-    gst_util_set_object_arg(G_OBJECT(payloader.get()), "aggregate-mode", "zero-latency");
+    if (offer.codec == VideoCodec::h264)
+      gst_util_set_object_arg(G_OBJECT(payloader.get()), "aggregate-mode", "zero-latency");
     // Measured with Chromium 156 here: without it, glass-to-glass p50 was
     // 32-35 ms; with it, 18-23 ms (same server, same run).
     if (GstElement* ext = make_playout_delay_extension(offer.playout_delay_ext_id)) {
@@ -307,11 +383,8 @@ Sender build_sender(GstBin* bin, const OfferSummary& offer, const IceSettings& i
     }
   }
   gst_util_set_object_arg(G_OBJECT(webrtcbin.get()), "bundle-policy", "max-bundle");
-  if (!ice.stun_server.empty())
-    g_object_set(webrtcbin.get(), "stun-server", ice.stun_server.c_str(), nullptr);
-  if (!ice.turn_uri.empty())
-    g_object_set(webrtcbin.get(), "turn-server", ice.turn_uri.c_str(), nullptr);
-  configure_ice_agent(webrtcbin.get(), ice.ice_addresses);
+  configure_ice_servers(webrtcbin.get(), GST_OBJECT_NAME(bin), ice);
+  configure_ice_agent(webrtcbin.get(), ice);
 
   gst_bin_add_many(bin, payloader.get(), webrtcbin.get(), nullptr);
   if (!gst_element_link_pads(payloader.get(), "src", webrtcbin.get(), "sink_%u")) {
@@ -337,35 +410,104 @@ Sender build_sender(GstBin* bin, const OfferSummary& offer, const IceSettings& i
 bool ViewerBranch::build(const std::string& name, const OfferSummary& offer, const IceSettings& ice,
                          const RecoverySettings& recovery, std::string& error) {
   bin_ = ElementRef::ref_sink(gst_bin_new(name.c_str()));
+  selector_ = make_element("input-selector");
   queue_ = make_element("queue");
-  if (!bin_ || !queue_) {
-    error = "cannot create the viewer's queue";
+  if (!bin_ || !selector_ || !queue_) {
+    error = "cannot create the viewer's input selector and queue";
     return false;
   }
+  // An input that is not the one sent drops its buffers at once; it must
+  // never wait for the other (sync-streams would block that rendition's
+  // tee, and with it every viewer on it).
+  g_object_set(selector_.get(), "sync-streams", FALSE, "cache-buffers", FALSE, nullptr);
   // Leaky and small: a stalled viewer loses its own frames and never blocks
   // the tee, so the others go on.
   g_object_set(queue_.get(), "max-size-buffers", 4u, "max-size-bytes", 0u, "max-size-time",
                static_cast<guint64>(0), nullptr);
   gst_util_set_object_arg(G_OBJECT(queue_.get()), "leaky", "downstream");
-  gst_bin_add(GST_BIN(bin_.get()), queue_.get());
+  gst_bin_add_many(GST_BIN(bin_.get()), selector_.get(), queue_.get(), nullptr);
   const Sender sender =
       build_sender(GST_BIN(bin_.get()), offer, ice, SenderTuning::low_latency, recovery, error);
   if (!sender.webrtcbin) return false;
   webrtcbin_ = ElementRef::adopt(GST_ELEMENT(gst_object_ref(sender.webrtcbin)));
-  if (!gst_element_link(queue_.get(), sender.payloader)) {
+  payloader_ = ElementRef::adopt(GST_ELEMENT(gst_object_ref(sender.payloader)));
+  uses_turn_ = !ice.servers.turn.empty();
+  if (!gst_element_link_many(selector_.get(), queue_.get(), sender.payloader, nullptr)) {
     error = "cannot link the viewer's queue";
     return false;
   }
-  auto queue_sink = PadRef::adopt(gst_element_get_static_pad(queue_.get(), "sink"));
-  gst_pad_add_probe(queue_sink.get(), GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM,
-                    answer_serialized_queries, nullptr, nullptr);
   watch_overruns(name, queue_.get());
   inject_slow_branch(queue_.get());
-  GstPad* door = gst_ghost_pad_new("sink", queue_sink.get());
+  return true;
+}
+
+struct ViewerBranch::Input {
+  GstElement* tee = nullptr;  // borrowed: the rendition outlives the link
+  PadRef tee_pad;
+  PadRef selector_pad;
+  GstPad* door = nullptr;  // the bin's ghost pad (the bin owns it)
+  std::atomic<bool> active{false};
+};
+
+namespace {
+// Until the second input's first keyframe its buffers are not wanted; at it,
+// it becomes the selector's active pad (from this streaming thread: the
+// selector takes its own lock) and the probe goes.
+GstPadProbeReturn switch_at_keyframe(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
+  auto* input = static_cast<std::atomic<bool>*>(data);
+  if (GST_BUFFER_FLAG_IS_SET(GST_PAD_PROBE_INFO_BUFFER(info), GST_BUFFER_FLAG_DELTA_UNIT))
+    return GST_PAD_PROBE_DROP;
+  GstElement* selector = gst_pad_get_parent_element(pad);
+  if (selector) {
+    g_object_set(selector, "active-pad", pad, nullptr);
+    gst_object_unref(selector);
+  }
+  input->store(true);
+  return GST_PAD_PROBE_REMOVE;
+}
+}  // namespace
+
+std::unique_ptr<ViewerBranch::Input> ViewerBranch::link_input(GstElement* tee) {
+  auto input = std::make_unique<Input>();
+  input->selector_pad = PadRef::adopt(gst_element_request_pad_simple(selector_.get(), "sink_%u"));
+  if (!input->selector_pad) return nullptr;
+  const std::string door_name = "sink_" + std::to_string(inputs_made_++);
+  input->door = make_shielded_sink(input->selector_pad.get());
+  gst_object_set_name(GST_OBJECT(input->door), door_name.c_str());
+  gst_pad_add_probe(input->door, GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM, answer_serialized_queries,
+                    nullptr, nullptr);
+  gst_pad_set_active(input->door, TRUE);
+  gst_element_add_pad(bin_.get(), input->door);
+  input->tee_pad = PadRef::adopt(gst_element_request_pad_simple(tee, "src_%u"));
+  input->tee = tee;
+  if (!input->tee_pad || gst_pad_link(input->tee_pad.get(), input->door) != GST_PAD_LINK_OK) {
+    log::error(GST_OBJECT_NAME(bin_.get()), ": cannot link the branch to the rendition's tee");
+    release_input(input);
+    return nullptr;
+  }
+  return input;
+}
+
+void ViewerBranch::release_input(std::unique_ptr<Input>& input) {
+  if (!input) return;
+  // Releasing the request pad unlinks it under the tee's own lock; a
+  // buffer in flight on it finishes first.
+  if (input->tee && input->tee_pad)
+    gst_element_release_request_pad(input->tee, input->tee_pad.get());
+  if (input->door) {
+    gst_pad_set_active(input->door, FALSE);
+    gst_element_remove_pad(bin_.get(), input->door);
+  }
+  if (input->selector_pad)
+    gst_element_release_request_pad(selector_.get(), input->selector_pad.get());
+  input.reset();
+}
+
+GstPad* make_shielded_sink(GstPad* target) {
+  GstPad* door = gst_ghost_pad_new("sink", target);
   gst_pad_set_chain_function(door, shield_chain);
   gst_pad_set_chain_list_function(door, shield_chain_list);
-  gst_element_add_pad(bin_.get(), door);
-  return true;
+  return door;
 }
 
 bool ViewerBranch::attach(GstElement* pipeline, GstElement* tee) {
@@ -375,26 +517,51 @@ bool ViewerBranch::attach(GstElement* pipeline, GstElement* tee) {
     log::error("viewer: branch failed to start");
     return false;
   }
-  tee_pad_ = PadRef::adopt(gst_element_request_pad_simple(tee, "src_%u"));
-  auto sink = PadRef::adopt(gst_element_get_static_pad(bin_.get(), "sink"));
-  if (!tee_pad_ || gst_pad_link(tee_pad_.get(), sink.get()) != GST_PAD_LINK_OK) {
-    log::error("viewer: cannot link the branch to the tee");
-    return false;
-  }
-  tee_ = tee;
+  input_ = link_input(tee);
+  return input_ != nullptr;
+}
+
+bool ViewerBranch::switch_to(GstElement* tee) {
+  if (next_ || !pipeline_) return false;
+  next_ = link_input(tee);
+  if (!next_) return false;
+  gst_pad_add_probe(next_->selector_pad.get(), GST_PAD_PROBE_TYPE_BUFFER, switch_at_keyframe,
+                    &next_->active, nullptr);
   return true;
 }
 
-void ViewerBranch::detach() {
-  if (tee_ && tee_pad_) {
-    // Releasing the request pad unlinks it under the tee's own lock; a
-    // buffer in flight on it finishes first.
-    gst_element_release_request_pad(tee_, tee_pad_.get());
+guint ViewerBranch::media_ssrc() const {
+  GstStructure* stats = nullptr;
+  g_object_get(payloader_.get(), "stats", &stats, nullptr);
+  guint ssrc = 0;
+  if (stats) {
+    gst_structure_get_uint(stats, "ssrc", &ssrc);
+    gst_structure_free(stats);
   }
-  tee_pad_.reset();
-  tee_ = nullptr;
+  return ssrc;
+}
+
+bool ViewerBranch::finish_switch() {
+  if (!next_ || !next_->active.load()) return false;
+  release_input(input_);
+  input_ = std::move(next_);
+  return true;
+}
+
+void ViewerBranch::cancel_switch() {
+  // Its probe may be firing right now: once the pads are released, it
+  // cannot run again, and `active` lives until then.
+  release_input(next_);
+}
+
+void ViewerBranch::detach() {
+  release_input(next_);
+  release_input(input_);
   if (pipeline_) {
-    if (webrtcbin_) wait_for_pending_operations(webrtcbin_.get());
+    if (webrtcbin_) {
+      wait_for_pending_operations(webrtcbin_.get());
+      if (uses_turn_) release_turn_allocations(webrtcbin_.get());
+    }
     gst_element_set_locked_state(bin_.get(), TRUE);
     gst_element_set_state(bin_.get(), GST_STATE_NULL);
     gst_bin_remove(GST_BIN(pipeline_), bin_.get());

@@ -16,13 +16,18 @@ struct ViewerHub::Viewer {
   std::unique_ptr<ViewerMedia> media;
   std::unique_ptr<PeerLiveness> liveness;  // from connected on; before media goes
   guint timeout_source = 0;
+  guint host_candidates_check = 0;  // after the answer: were any gathered?
   std::vector<gulong> signal_handlers;
-  std::uint64_t number = 0;  // 1 for the first viewer that sent an offer
-  int sender_polls = 0;      // waits for sender_ready() before answering
+  std::uint64_t number = 0;    // 1 for the first viewer that sent an offer
+  std::string remote;          // the client's address, for log lines
+  int sender_polls = 0;        // waits for sender_ready() before answering
+  bool gathered_host = false;  // local candidates seen, by type
+  bool gathered_relay = false;
 
   ~Viewer() {
     liveness.reset();
     if (timeout_source) g_source_remove(timeout_source);
+    if (host_candidates_check) g_source_remove(host_candidates_check);
     if (media)
       for (gulong h : signal_handlers) g_signal_handler_disconnect(media->webrtcbin(), h);
   }
@@ -33,6 +38,9 @@ namespace {
 // How long an answer waits for the payloader's caps (sender_ready), polled.
 constexpr guint kSenderPollMs = 20;
 constexpr int kSenderPolls = 125;  // 2.5 s: beyond one keyframe interval
+// From the answer to the first host candidate: milliseconds when a port is
+// free; generous for a loaded machine.
+constexpr guint kHostCandidatesDueS = 3;
 
 // Carries (hub, viewer id) from another thread to the main loop.
 struct Ticket {
@@ -111,8 +119,13 @@ void ViewerHub::remove_silent_viewers() {
     why.precision(1);
     why << std::fixed << "nothing from the viewer's media transport (no RTCP) for " << seconds
         << " s";
-    refuse(id, "no RTCP from you: your stream was stopped", why.str());
+    refuse(id, Refusal::connection_failed, "no RTCP from you: your stream was stopped", why.str());
   }
+}
+
+log::Viewer ViewerHub::who(ViewerId id) const {
+  auto it = viewers_.find(id);
+  return {id, it == viewers_.end() ? std::string_view() : std::string_view(it->second->remote)};
 }
 
 ViewerHub::Viewer* ViewerHub::find(ViewerId id) {
@@ -154,15 +167,18 @@ std::size_t ViewerHub::viewer_count() const {
   return n;
 }
 
-void ViewerHub::on_connected(ViewerId id) {
+void ViewerHub::on_connected(ViewerId id, const std::string& remote) {
   const std::size_t waiting = viewers_.size() - viewer_count();
   if (waiting >= static_cast<std::size_t>(settings_.max_waiting_sockets)) {
-    log::warn("viewer ", id, ": refused, already ", waiting, " sockets waiting to offer");
-    outbox_.send_error(id, "server busy: too many connections waiting to offer");
+    log::warn(log::Viewer{id, remote}, "refused, already ", waiting, " sockets waiting to offer");
+    if (settings_.refusals) settings_.refusals->add(Refusal::too_many_waiting);
+    outbox_.send_refusal(id, Refusal::too_many_waiting,
+                         "server busy: too many connections waiting to offer");
     outbox_.close(id);
     return;
   }
   auto viewer = std::make_unique<Viewer>();
+  viewer->remote = remote;
   auto* ticket = new Ticket{this, id};
   viewer->timeout_source = g_timeout_add_seconds_full(
       G_PRIORITY_DEFAULT, static_cast<guint>(settings_.negotiation_timeout_s),
@@ -173,7 +189,7 @@ void ViewerHub::on_connected(ViewerId id) {
       },
       ticket, [](gpointer data) { delete static_cast<Ticket*>(data); });
   viewers_.emplace(id, std::move(viewer));
-  log::debug("viewer ", id, ": socket open, waiting for its offer");
+  log::debug(who(id), "socket open, waiting for its offer");
 }
 
 void ViewerHub::on_negotiation_timeout(ViewerId id) {
@@ -183,29 +199,33 @@ void ViewerHub::on_negotiation_timeout(ViewerId id) {
   if (viewer->negotiation.state() == Negotiation::State::connected) return;
   const std::string limit = std::to_string(settings_.negotiation_timeout_s) + " s";
   if (viewer->negotiation.state() == Negotiation::State::awaiting_offer) {
-    log::warn("viewer ", id, ": no offer within ", limit, " (CS_NEGOTIATION_TIMEOUT); closing");
-    refuse(id, "negotiation timed out: no offer within " + limit, "no offer within " + limit);
+    log::warn(who(id), "no offer within ", limit, " (CS_NEGOTIATION_TIMEOUT); closing");
+    refuse(id, Refusal::negotiation_timeout, "negotiation timed out: no offer within " + limit,
+           "no offer within " + limit);
   } else
-    refuse(id, "negotiation timed out: media not connected within " + limit,
+    refuse(id, Refusal::negotiation_timeout,
+           "negotiation timed out: media not connected within " + limit,
            std::string("negotiation timed out (") + to_string(viewer->negotiation.state()) +
                " after " + limit + ")");
 }
 
-void ViewerHub::refuse(ViewerId id, const std::string& message, const std::string& why) {
-  outbox_.send_error(id, message);
+void ViewerHub::refuse(ViewerId id, Refusal reason, const std::string& message,
+                       const std::string& why) {
+  if (settings_.refusals) settings_.refusals->add(reason);
+  outbox_.send_refusal(id, reason, message);
   remove(id, why);
   outbox_.close(id);
 }
 
-void ViewerHub::on_offer(ViewerId id, const std::string& sdp) {
+void ViewerHub::on_offer(ViewerId id, const std::string& sdp, std::optional<int> rung) {
   Viewer* viewer = find(id);
   if (!viewer) return;
   if (!holds_slot(viewer->negotiation)) {
     const std::size_t viewers = viewer_count();
     if (viewers >= static_cast<std::size_t>(settings_.max_viewers)) {
-      log::warn("viewer ", id, ": refused, already ", viewers, " viewers (CS_MAX_VIEWERS)");
-      refuse(id, "server full: " + std::to_string(settings_.max_viewers) + " viewers",
-             "server full");
+      log::warn(who(id), "refused, already ", viewers, " viewers (CS_MAX_VIEWERS)");
+      refuse(id, Refusal::server_full,
+             "server full: " + std::to_string(settings_.max_viewers) + " viewers", "server full");
       return;
     }
   }
@@ -213,26 +233,41 @@ void ViewerHub::on_offer(ViewerId id, const std::string& sdp) {
     outbox_.send_error(id, *refused);
     return;
   }
-  log::info("viewer ", id, ": offer received (", viewer_count(), " viewers now)");
+  log::info(who(id), "offer received (", viewer_count(), " viewers now)");
   update_activity();
-  const OfferAnalysis offer = analyse_offer(sdp);
+  const OfferAnalysis offer = analyse_offer(sdp, settings_.codecs);
   if (!offer.summary) {
-    log::warn("viewer ", id, ": ", offer.error);
-    refuse(id, offer.error, "unusable offer");
+    log::warn(who(id), offer.error);
+    refuse(id, Refusal::bad_offer, offer.error, "unusable offer");
+    return;
+  }
+  if (rung && (*rung < 0 || *rung >= settings_.rungs)) {
+    const std::string message = "offer asks for rung " + std::to_string(*rung) +
+                                ": the ladder has " + std::to_string(settings_.rungs) +
+                                " (0 = top, up to " + std::to_string(settings_.rungs - 1) + ")";
+    log::warn(who(id), message);
+    refuse(id, Refusal::bad_offer, message, "no such rung");
     return;
   }
   std::string error;
   viewer->number = next_name_ + 1;
+  ViewerOptions options;
+  options.rung = rung;
+  options.on_rendition = [this, id](const RenditionInfo& info) {
+    log::info(who(id), "now receives ", to_string(info.codec), " rung ", info.rung, " (", info.kbps,
+              " kbit/s, ", info.width, "x", info.height, ")");
+    outbox_.send_rendition(id, info);
+  };
   viewer->media =
-      media_.add_viewer("viewer-" + std::to_string(next_name_++), *offer.summary, error);
+      media_.add_viewer("viewer-" + std::to_string(next_name_++), *offer.summary, options, error);
   if (!viewer->media) {
-    log::error("viewer ", id, ": ", error.empty() ? "branch failed to start" : error);
-    refuse(id, "server could not set up the stream", "branch failed");
+    log::error(who(id), error.empty() ? "branch failed to start" : error);
+    refuse(id, Refusal::stream_failed, "server could not set up the stream", "branch failed");
     return;
   }
   connect_signals(id, *viewer);
-  log::debug("viewer ", id, ": offer uses H.264 pt ", offer.summary->h264_payload_type, " (",
-             offer.summary->profile_level_id, ")");
+  log::debug(who(id), "offer uses ", to_string(offer.summary->codec), " pt ",
+             offer.summary->payload_type, " (", offer.summary->profile_level_id, ")");
 
   GstWebRTCSessionDescription* description = nullptr;
   GstSDPMessage* message = nullptr;
@@ -247,7 +282,8 @@ void ViewerHub::on_offer(ViewerId id, const std::string& sdp) {
         ViewerId vid = t->id;
         post_to_main([hub, vid, ok] {
           if (!ok) {
-            hub->refuse(vid, "the offer was not accepted", "set-remote-description failed");
+            hub->refuse(vid, Refusal::bad_offer, "the offer was not accepted",
+                        "set-remote-description failed");
             return;
           }
           hub->on_remote_description_set(vid);
@@ -278,7 +314,7 @@ void ViewerHub::on_remote_description_set(ViewerId id) {
     return;
   }
   if (viewer->sender_polls >= kSenderPolls)
-    log::warn("viewer ", id, ": no media caps after ", kSenderPolls * kSenderPollMs,
+    log::warn(who(id), "no media caps after ", kSenderPolls * kSenderPollMs,
               " ms; answering without the media SSRC");
   GstPromise* promise = gst_promise_new_with_change_func(
       [](GstPromise* p, gpointer data) {
@@ -302,15 +338,28 @@ void ViewerHub::on_answer_created(ViewerId id, GstWebRTCSessionDescription* answ
   Viewer* viewer = find(id);
   if (!viewer || !viewer->media) return;
   if (!answer) {
-    log::warn("viewer ", id, ": webrtcbin made no answer (codecs do not match?)");
-    refuse(id, "no answer could be made for this offer", "no answer");
+    log::warn(who(id), "webrtcbin made no answer (codecs do not match?)");
+    refuse(id, Refusal::bad_offer, "no answer could be made for this offer", "no answer");
     return;
   }
   g_signal_emit_by_name(viewer->media->webrtcbin(), "set-local-description", answer, nullptr);
-  gchar* text = gst_sdp_message_as_text(answer->sdp);
-  log::debug("viewer ", id, ": answer\n", text);
+  gchar* local = gst_sdp_message_as_text(answer->sdp);
+  const std::string text = announce_host_addresses_in_sdp(local, settings_.public_ip);
+  g_free(local);
+  log::debug(who(id), "answer\n", text);
   outbox_.send_answer(id, text);
-  g_free(text);
+  if (auto rendition = viewer->media->rendition()) outbox_.send_rendition(id, *rendition);
+  // libnice binds its host sockets when the answer is set, at once; with
+  // every port of CS_ICE_PORT_RANGE taken it gathers nothing and its
+  // gathering never completes, so the check is a deadline.
+  viewer->host_candidates_check = g_timeout_add_seconds_full(
+      G_PRIORITY_DEFAULT, kHostCandidatesDueS,
+      [](gpointer data) -> gboolean {
+        auto* t = static_cast<Ticket*>(data);
+        t->hub->on_host_candidates_due(t->id);
+        return G_SOURCE_REMOVE;
+      },
+      new Ticket{this, id}, [](gpointer data) { delete static_cast<Ticket*>(data); });
   for (const auto& held : viewer->negotiation.on_answer_sent()) apply_candidate(*viewer, held);
 }
 
@@ -331,7 +380,7 @@ void ViewerHub::on_candidate(ViewerId id, unsigned mline_index, const std::strin
     case Action::hold:
       break;
     case Action::drop:
-      log::debug("viewer ", id, ": candidate dropped: ", decision.reason);
+      log::debug(who(id), "candidate dropped: ", decision.reason);
       break;
     case Action::reject:
       outbox_.send_error(id, "bad candidate: " + decision.reason);
@@ -356,6 +405,18 @@ void ViewerHub::connect_signals(ViewerId id, Viewer& viewer) {
     ViewerId vid = t->id;
     post_to_main([hub, vid, state] { hub->on_connection_state(vid, state); });
   };
+  auto on_gathering = +[](GstElement* element, GParamSpec*, gpointer data) {
+    auto* t = static_cast<Ticket*>(data);
+    GstWebRTCICEGatheringState state = GST_WEBRTC_ICE_GATHERING_STATE_NEW;
+    g_object_get(element, "ice-gathering-state", &state, nullptr);
+    if (state != GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE) return;
+    ViewerHub* hub = t->hub;
+    ViewerId vid = t->id;
+    post_to_main([hub, vid] { hub->on_gathering_done(vid); });
+  };
+  viewer.signal_handlers.push_back(
+      g_signal_connect_data(webrtcbin, "notify::ice-gathering-state", G_CALLBACK(on_gathering),
+                            new Ticket{this, id}, delete_ticket, GConnectFlags(0)));
   viewer.signal_handlers.push_back(g_signal_connect_data(webrtcbin, "on-ice-candidate",
                                                          G_CALLBACK(on_ice), new Ticket{this, id},
                                                          delete_ticket, GConnectFlags(0)));
@@ -366,13 +427,49 @@ void ViewerHub::connect_signals(ViewerId id, Viewer& viewer) {
 
 void ViewerHub::on_local_candidate(ViewerId id, unsigned mline_index,
                                    const std::string& candidate) {
-  if (find(id)) outbox_.send_candidate(id, mline_index, candidate);
+  Viewer* viewer = find(id);
+  if (!viewer) return;
+  const std::string_view type = candidate_type(candidate);
+  viewer->gathered_host |= type == "host";
+  viewer->gathered_relay |= type == "relay";
+  outbox_.send_candidate(id, mline_index, announce_host_address(candidate, settings_.public_ip));
+}
+
+// A port range with no port left gathers nothing, silently (TRAPS.md).
+void ViewerHub::on_host_candidates_due(ViewerId id) {
+  Viewer* viewer = find(id);
+  if (!viewer) return;
+  viewer->host_candidates_check = 0;
+  if (viewer->gathered_host) return;
+  const std::string why =
+      settings_.port_range.empty()
+          ? std::string("no ICE candidate could be gathered")
+          : "no free ICE port: all of CS_ICE_PORT_RANGE=" + settings_.port_range + " are in use";
+  log::warn(who(id), "refused, ", why);
+  refuse(id, Refusal::no_ice_port, "server cannot take another viewer now: " + why, why);
+}
+
+// A TURN relay that refuses the credentials (401) or never answers gives
+// no relay candidate, and libnice says so only at debug level (TRAPS.md).
+void ViewerHub::on_gathering_done(ViewerId id) {
+  Viewer* viewer = find(id);
+  if (!viewer) return;
+  outbox_.gathering_done(id);
+  if (!settings_.turn_relays.empty() && !viewer->gathered_relay) {
+    std::string relays;
+    for (const auto& relay : settings_.turn_relays) relays += (relays.empty() ? "" : ", ") + relay;
+    log::warn(who(id), "TURN relay ", relays,
+              " gave no relay candidate (credentials refused, or relay unreachable)");
+    outbox_.send_error(id, "the server's TURN relay " + relays +
+                               " gave it no relay address (credentials refused, or relay "
+                               "unreachable); only direct connections can work");
+  }
 }
 
 void ViewerHub::on_connection_state(ViewerId id, int state) {
   Viewer* viewer = find(id);
   if (!viewer) return;
-  log::info("viewer ", id, ": peer connection ", connection_state_name(state));
+  log::info(who(id), "peer connection ", connection_state_name(state));
   if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED) {
     viewer->negotiation.on_connected();
     if (viewer->media && !viewer->liveness)
@@ -385,23 +482,23 @@ void ViewerHub::on_connection_state(ViewerId id, int state) {
                         ("CS_TEST_FAULTS=branch-error"));
   } else if (state == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED) {
     viewer->negotiation.on_failed();
-    refuse(id, "peer connection failed", "peer connection failed");
+    refuse(id, Refusal::connection_failed, "peer connection failed", "peer connection failed");
   }
 }
 
 bool ViewerHub::on_element_error(GstObject* source, const std::string& message) {
-  for (auto& [id, viewer] : viewers_) {
-    if (viewer->media && viewer->media->owns(source)) {
-      const ViewerId victim = id;
-      refuse(victim, "stream error", "pipeline error: " + message);
-      return true;
-    }
-  }
-  return false;
+  // Every viewer it concerns: its own branch, or a rendition it shares with
+  // others (all of them go; the rendition with the last).
+  std::vector<ViewerId> victims;
+  for (auto& [id, viewer] : viewers_)
+    if (viewer->media && viewer->media->owns(source)) victims.push_back(id);
+  for (const ViewerId victim : victims)
+    refuse(victim, Refusal::stream_failed, "stream error", "pipeline error: " + message);
+  return !victims.empty();
 }
 
-void ViewerHub::on_disconnected(ViewerId id) {
-  remove(id, "socket closed");
+void ViewerHub::on_disconnected(ViewerId id, const std::string& why) {
+  remove(id, why);
 }
 
 void ViewerHub::remove(ViewerId id, const std::string& why) {
@@ -417,9 +514,9 @@ void ViewerHub::remove(ViewerId id, const std::string& why) {
     viewer->media.reset();
   }
   if (holds_slot(viewer->negotiation))
-    log::info("viewer ", id, ": removed (", why, "), ", viewer_count(), " left");
+    log::info(log::Viewer{id, viewer->remote}, "removed (", why, "), ", viewer_count(), " left");
   else
-    log::debug("viewer ", id, ": socket gone before its offer (", why, ")");
+    log::debug(log::Viewer{id, viewer->remote}, "socket gone before its offer (", why, ")");
   update_activity();
 }
 

@@ -21,6 +21,11 @@ export const CHROMIUM_ARGS = [
   '--disable-quic',
   '--autoplay-policy=no-user-gesture-required',
   '--disable-features=WebRtcHideLocalIpsWithMdns',
+  // No name lookups at all (the tests open IP addresses): with a default
+  // route (cs_guard_route) Chromium 156 otherwise asks DNS for
+  // accounts.google.com, clients2.google.com, update.googleapis.com and
+  // optimizationguide-pa.googleapis.com despite the flags above.
+  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 10.*, EXCLUDE 127.0.0.1',
 ];
 const PLAYING_TIMEOUT_MS = 60000;
 const GROWTH_TIMEOUT_MS = 15000;
@@ -200,6 +205,78 @@ export function screencastSummary(values, captured) {
   return { framesCaptured: captured, framesDecoded: sorted.length, ...percentiles(sorted) };
 }
 
+// --screenshots (any browser; Firefox has no screencast): the page is
+// captured again and again (the top strip only, which is quick), each
+// capture bracketed by the wall clock before it was asked for and after it
+// came back. The strip in the pixels gives the render time, so each sample
+// bounds the age of the frame on show at the capture from both sides: lowMs
+// (asked - render) <= age <= highMs (returned - render). Age is glass-to-glass
+// plus the time the frame has been on show (up to a frame interval, more when
+// frames are late), so these sit above a glass-to-glass figure. The check that
+// matters: the frame captured is the one requestVideoFrameCallback last
+// presented before the capture was asked for (latestShownPct), presented
+// presentedBeforeAskMsP50 before it; then rVFC's presentation time is when
+// the page shows the frame, and latencyMs is glass-to-glass as far as the
+// page can see (Firefox here: 73 % latest, presented 22 ms before the ask,
+// load 10). Chromium's capture waits for a fresh draw, so its frame is
+// mostly newer than the ask (3 % latest): there the screencast is the
+// measure. Captures load the browser: run them after the bench window.
+const SHOT_STRIP_ROWS = 2;
+export async function sampleScreenshots(page, seconds) {
+  const view = await page.evaluate(() => ({ w: window.innerWidth, h: window.innerHeight }));
+  const rowH = Math.floor(view.h / STRIP_ROW_DIVISOR);
+  const clip = { x: 0, y: 0, width: view.w, height: rowH * SHOT_STRIP_ROWS };
+  const shots = [];
+  const until = Date.now() + seconds * 1000;
+  let captures = 0;
+  await page.evaluate(() => window.csResetLog());
+  while (Date.now() < until) {
+    const asked = Date.now();
+    const data = await page.screenshot({ clip, type: 'png' });
+    const returned = Date.now();
+    captures += 1;
+    let img;
+    try {
+      img = decodePngRows(Buffer.from(data), clip.height);
+    } catch {
+      continue;
+    }
+    // The capture may be at the device pixel ratio: rows scale with it.
+    const scale = img.height / clip.height;
+    const strip = { ...img, height: Math.round(view.h * scale) };
+    shots.push({ asked, returned, renderMs: readStripRow(strip, 0), frame: readStripRow(strip, 1) });
+  }
+  const log = await page.evaluate(() => window.csFrameLog.slice());
+  const samples = [];
+  let lastFrame = null;
+  let latestShown = 0;
+  const beforeAsk = [];
+  for (const s of shots) {
+    if (s.frame === lastFrame) continue; // the same video frame as the last capture
+    lastFrame = s.frame;
+    const low = diffMod32(s.asked % TWO_32, s.renderMs);
+    const high = diffMod32(s.returned % TWO_32, s.renderMs);
+    if (Math.abs(low) >= MAX_PLAUSIBLE_LATENCY_MS || Math.abs(high) >= MAX_PLAUSIBLE_LATENCY_MS) continue;
+    samples.push({ low, high, captureMs: s.returned - s.asked });
+    let latest = null;
+    for (const e of log) if (e.presentedMs <= s.asked) latest = e;
+    if (latest && latest.frame === s.frame) {
+      latestShown += 1;
+      beforeAsk.push(s.asked - latest.presentedMs);
+    }
+  }
+  const sorted = (key) => samples.map((x) => x[key]).sort((a, b) => a - b);
+  return {
+    captures,
+    framesDecoded: samples.length,
+    lowMs: percentiles(sorted('low')),
+    highMs: percentiles(sorted('high')),
+    captureMsP50: round1(percentile(sorted('captureMs'), 50)),
+    latestShownPct: samples.length ? round1((100 * latestShown) / samples.length) : null,
+    presentedBeforeAskMsP50: round1(percentile(beforeAsk.sort((a, b) => a - b), 50)),
+  };
+}
+
 // --bench: warms up, then records SECONDS of the page's per-frame log (and,
 // with screencast, the drawn frames). Returns the csStats snapshots either
 // side, the log, the measured time and the screencast summary (or null).
@@ -242,6 +319,10 @@ export function benchFields({ before, after, log, elapsedS, screencast }) {
     longestFreezeMs: longestFreezeMs(log),
     reconnects: after.reconnects - before.reconnects,
     bitrateKbps: after.bitrateKbps,
+    // What was received (the bench checks Firefox got VP8): the decoder's codec and the
+    // server's last rendition message.
+    codec: after.codec ?? null,
+    rung: after.rendition?.rung ?? null,
     nacksSent: counterDelta(before, after, 'nackCount'),
     plisSent: counterDelta(before, after, 'pliCount'),
     firsSent: counterDelta(before, after, 'firCount'),
@@ -268,22 +349,18 @@ export function insertAfter(obj, key, fields) {
   return out;
 }
 
-// The shared main(): parses process.argv with parseArgs, launches headless
-// Chromium (CHROMIUM_ARGS plus extraArgs) with a fresh profile, opens a
-// 1280x720 page that keeps its console and errors for a failure report, and
-// prints the JSON that run(page, args) returns. Returns the exit status:
-// 0 on success, 1 on failure.
-export async function runInChromium({ parseArgs, run, profilePrefix = 'cs-chromium-', extraArgs = [] }) {
-  let args;
-  try {
-    args = parseArgs(process.argv);
-  } catch (e) {
-    console.error(e.message);
-    return 1;
-  }
+// Launches headless Chromium (CHROMIUM_ARGS plus extraArgs) with a fresh
+// profile and opens one 1280x720 page whose console and errors are kept
+// (pageLog) for a failure report. close() ends the browser and removes the
+// profile.
+export async function launchChromium({ profilePrefix = 'cs-chromium-', extraArgs = [] } = {}) {
   const profile = mkdtempSync(join(tmpdir(), profilePrefix));
-  const pageLog = [];
   let context = null;
+  const close = async () => {
+    if (context) await context.close().catch(() => {});
+    context = null;
+    rmSync(profile, { recursive: true, force: true });
+  };
   try {
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
@@ -291,18 +368,44 @@ export async function runInChromium({ parseArgs, run, profilePrefix = 'cs-chromi
       args: [...CHROMIUM_ARGS, ...extraArgs],
     });
     const page = context.pages()[0] || (await context.newPage());
+    const pageLog = [];
     page.on('console', (m) => pageLog.push(`console.${m.type()}: ${m.text()}`));
     page.on('pageerror', (e) => pageLog.push(`pageerror: ${e.message}`));
     await page.setViewportSize({ width: 1280, height: 720 });
-    const result = await run(page, args);
+    return { context, page, pageLog, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
+// The shared main(): parses process.argv with parseArgs, launches the
+// browser (launchChromium, or launch: e.g. firefox.mjs's launchFirefox) and
+// prints the JSON that run(page, args) returns. Returns the exit status:
+// 0 on success, 1 on failure.
+export async function runInBrowser({ parseArgs, run, launch }) {
+  let args;
+  try {
+    args = parseArgs(process.argv);
+  } catch (e) {
+    console.error(e.message);
+    return 1;
+  }
+  let browser = null;
+  try {
+    browser = await launch();
+    const result = await run(browser.page, args);
     console.log(JSON.stringify(result));
     return 0;
   } catch (e) {
     console.error(`FAIL: ${e.message}`);
-    if (pageLog.length) console.error(`page log:\n  ${pageLog.slice(-30).join('\n  ')}`);
+    if (browser?.pageLog.length) console.error(`page log:\n  ${browser.pageLog.slice(-30).join('\n  ')}`);
     return 1;
   } finally {
-    if (context) await context.close().catch(() => {});
-    rmSync(profile, { recursive: true, force: true });
+    if (browser) await browser.close();
   }
+}
+
+export async function runInChromium({ parseArgs, run, profilePrefix = 'cs-chromium-', extraArgs = [] }) {
+  return runInBrowser({ parseArgs, run, launch: () => launchChromium({ profilePrefix, extraArgs }) });
 }

@@ -13,6 +13,7 @@
 # (each a fresh browser; every one must pass): a later viewer joins an
 # encoder that is already running, which the first never does.
 # CS_SERVER_ENV="VAR=VALUE ..." adds settings to the server's environment.
+# CS_PAGE_QUERY="?transport=whep" opens the page with that query (WHEP signaling).
 #
 # Needs root (ip netns), node/npm and /usr/bin/chromium.
 set -euo pipefail
@@ -127,7 +128,7 @@ main() {
   wait_for_port
   local run
   for ((run = 1; run <= ${CS_PAGE_RUNS:-1}; run++)); do
-    ip netns exec "$NS" node "$HERE/page_test.mjs" "http://$SERVER_ADDR:$PORT/" "$@" "$SCREENSHOT"
+    ip netns exec "$NS" node "$HERE/page_test.mjs" "http://$SERVER_ADDR:$PORT/${CS_PAGE_QUERY:-}" "$@" "$SCREENSHOT"
   done
   stop_server
 }

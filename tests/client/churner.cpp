@@ -22,7 +22,8 @@ void Churner::start() {
                                                               offer_maker_->stop();
                                                               begin_iteration();
                                                             },
-                                                        .on_candidate = nullptr});
+                                                        .on_candidate = nullptr},
+                                        PeerIce{}, options_.codecs);
   if (!offer_maker_->start()) finished_ = true;
 }
 
@@ -51,7 +52,7 @@ void Churner::begin_iteration() {
 
 void Churner::on_open(WsClient* ws, int iteration) {
   ++opened_;
-  ws->send(json{{"type", "offer"}, {"sdp", offer_}}.dump());
+  ws->send(offer_message(offer_, options_).dump());
   switch (iteration % 3) {
     case 0:
       ws->close();

@@ -52,7 +52,15 @@ void FrameStats::add_frame(const DecodedFrame& frame) {
   ++frames_;
   width_ = frame.width;
   height_ = frame.height;
-  track_arrival(steady_ms());
+  const std::int64_t now = steady_ms();
+  const std::int64_t last = last_arrival_ms_;
+  track_arrival(now);
+  if (rung_)
+    count(by_rung_[*rung_], last_rung_span_, now, last);
+  else
+    last_rung_span_ = nullptr;
+  count(by_size_[std::to_string(frame.width) + "x" + std::to_string(frame.height)], last_size_span_,
+        now, last);
   if (!frame.has_pixels) return;
   track_timecode(frame);
   track_center(frame);
@@ -67,6 +75,7 @@ void FrameStats::track_arrival(std::int64_t now_ms) {
   }
   last_arrival_ms_ = now_ms;
   last_wall_ms_ = epoch_ms();
+  if (arrivals_wall_ms_.size() < kMaxArrivals) arrivals_wall_ms_.push_back(last_wall_ms_);
 }
 
 void FrameStats::track_timecode(const DecodedFrame& frame) {
@@ -95,6 +104,31 @@ void FrameStats::track_center(const DecodedFrame& frame) {
   if (is_saturated(frame.center_rgb)) ++saturated_centers_;
 }
 
+void FrameStats::count(Span& span, Span*& previous, std::int64_t now_ms, std::int64_t last_ms) {
+  ++span.frames;
+  if (previous == &span) {
+    ++span.intervals;
+    span.interval_ms += now_ms - last_ms;
+  }
+  previous = &span;
+}
+
+nlohmann::json FrameStats::span_json(const Span& span) {
+  const double seconds = static_cast<double>(span.interval_ms) / 1000.0;
+  return {{"frames", span.frames},
+          {"fps", seconds > 0 ? static_cast<double>(span.intervals) / seconds : 0.0}};
+}
+
+void FrameStats::set_codec(std::string encoding_name) {
+  std::lock_guard lock(mutex_);
+  codec_ = std::move(encoding_name);
+}
+
+void FrameStats::set_rung(int rung) {
+  std::lock_guard lock(mutex_);
+  rung_ = rung;
+}
+
 void FrameStats::add_error(std::string message) {
   std::lock_guard lock(mutex_);
   if (errors_.size() < kMaxErrors) errors_.push_back(std::move(message));
@@ -113,6 +147,7 @@ void FrameStats::fill_json(nlohmann::json& out) const {
   out["first_frame_ms"] = first_arrival_ms_ ? *first_arrival_ms_ - start_ms_ : -1;
   out["first_frame_wall_ms"] = first_wall_ms_;
   out["last_frame_wall_ms"] = last_wall_ms_;
+  out["arrivals_wall_ms"] = arrivals_wall_ms_;
   out["max_gap_ms"] = max_gap_ms_;
   out["frame_numbers_increasing"] = increasing_;
   out["frame_numbers_increasing_after_start"] = increasing_after_start_;
@@ -136,6 +171,14 @@ void FrameStats::fill_json(nlohmann::json& out) const {
       latencies_ms_.empty() ? 0 : *std::max_element(latencies_ms_.begin(), latencies_ms_.end());
   double span_s = static_cast<double>(last_arrival_ms_ - first_arrival_ms_.value_or(0)) / 1000.0;
   out["fps"] = frames_ > 1 && span_s > 0 ? static_cast<double>(frames_ - 1) / span_s : 0.0;
+  out["codec"] = codec_;
+  // Per rung (while it was the latest announced) and per frame size: frames
+  // and their rate.
+  out["frames_by_rung"] = nlohmann::json::object();
+  for (const auto& [rung, span] : by_rung_)
+    out["frames_by_rung"][std::to_string(rung)] = span_json(span);
+  out["frames_by_size"] = nlohmann::json::object();
+  for (const auto& [size, span] : by_size_) out["frames_by_size"][size] = span_json(span);
   out["errors"] = errors_;
 }
 

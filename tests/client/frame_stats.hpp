@@ -3,6 +3,7 @@
 // on the main thread at the end. All members are guarded by one mutex.
 #include <array>
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -29,6 +30,12 @@ class FrameStats {
   // Called once per decoded frame / access unit, from any thread.
   void add_frame(const DecodedFrame& frame);
   void add_error(std::string message);
+  // The encoding-name received ("H264", "VP8"), from the media pad's caps.
+  void set_codec(std::string encoding_name);
+  // The rung of the server's latest "rendition" message: frames from now on
+  // count for it (attribution by arrival: the switch's first frames may
+  // arrive a little before or after its message).
+  void set_rung(int rung);
   // Fields describing the frames seen, for the final JSON line.
   void fill_json(nlohmann::json& out) const;
   // The errors recorded so far (at most the first 50).
@@ -38,6 +45,17 @@ class FrameStats {
   void track_arrival(std::int64_t now_ms);
   void track_timecode(const DecodedFrame& frame);
   void track_center(const DecodedFrame& frame);
+
+  // Frames counted for one rung or one frame size, and the time between
+  // consecutive frames that both belong to it (a rung left and re-entered
+  // does not count the time away).
+  struct Span {
+    std::uint64_t frames = 0;
+    std::uint64_t intervals = 0;
+    std::int64_t interval_ms = 0;
+  };
+  static void count(Span& span, Span*& previous, std::int64_t now_ms, std::int64_t last_ms);
+  static nlohmann::json span_json(const Span& span);
 
   mutable std::mutex mutex_;
   std::int64_t start_ms_;  // steady clock at construction
@@ -49,6 +67,10 @@ class FrameStats {
   std::int64_t first_wall_ms_ = 0;
   std::int64_t last_wall_ms_ = 0;
   std::int64_t max_gap_ms_ = 0;
+  // Wall-clock arrival of each frame (the first kMaxArrivals), for tests
+  // that judge a time window (e.g. after a rung switch).
+  static constexpr std::size_t kMaxArrivals = 6000;
+  std::vector<std::int64_t> arrivals_wall_ms_;
   std::optional<std::uint32_t> first_frame_number_;
   std::optional<std::uint32_t> last_frame_number_;
   bool increasing_ = true;
@@ -61,6 +83,12 @@ class FrameStats {
   std::array<int, 3> center_rgb_{};
   std::uint64_t saturated_centers_ = 0;
   std::vector<std::string> errors_;
+  std::string codec_;
+  std::optional<int> rung_;
+  std::map<int, Span> by_rung_;          // frames while that rung was the latest announced
+  std::map<std::string, Span> by_size_;  // "WxH" of the frames themselves
+  Span* last_rung_span_ = nullptr;       // the previous frame's (map nodes are stable)
+  Span* last_size_span_ = nullptr;
 };
 
 // Wall clock (CLOCK_REALTIME) in full milliseconds since the epoch.

@@ -11,10 +11,13 @@
 #include "churner.hpp"
 #include "cycler.hpp"
 #include "frame_stats.hpp"
+#include "ice_config.hpp"
+#include "janus_viewer.hpp"
 #include "log.hpp"
 #include "options.hpp"
 #include "raii.hpp"
 #include "viewer.hpp"
+#include "whep_viewer.hpp"
 
 namespace {
 
@@ -32,7 +35,11 @@ struct Run {
 ClientList make_clients(const cstest::Options& options) {
   ClientList clients;
   for (int i = 0; i < options.viewers; ++i) {
-    if (options.mode == cstest::Mode::Churn)
+    if (!options.whep_url.empty())
+      clients.push_back(std::make_unique<cstest::WhepViewer>(i, options));
+    else if (!options.janus_url.empty())
+      clients.push_back(std::make_unique<cstest::JanusViewer>(i, options));
+    else if (options.mode == cstest::Mode::Churn)
       clients.push_back(std::make_unique<cstest::Churner>(i, options));
     else if (options.mode == cstest::Mode::Cycle)
       clients.push_back(std::make_unique<cstest::Cycler>(i, options));
@@ -117,5 +124,11 @@ int main(int argc, char** argv) {
   gst_init(&argc, &argv);
   auto options = cstest::parse_options(argc, argv);
   if (!options) return 2;
+  if (!options->ice_servers_url.empty()) {
+    if (auto error = cstest::fetch_ice_servers(*options); !error.empty()) {
+      std::fprintf(stderr, "cs-test-viewer: %s\n", error.c_str());
+      return 1;
+    }
+  }
   return run(*options);
 }

@@ -13,18 +13,51 @@
 namespace cstest {
 namespace {
 
-constexpr const char* kH264Caps =
-    "application/x-rtp,media=video,encoding-name=H264,clock-rate=90000,payload=96,"
-    "packetization-mode=(string)1,profile-level-id=(string)42e01f,"
-    "level-asymmetry-allowed=(string)1,rtcp-fb-nack-pli=(boolean)true,"
-    "rtcp-fb-ccm-fir=(boolean)true,rtcp-fb-nack=(boolean)true";
+// What the transceiver offers for each codec, as a browser offers it: NACK,
+// PLI and FIR feedback. Fixed payload types, listed in --codecs order (the
+// order of the caps' structures is the m-line's order of preference).
+const char* caps_for(Codec codec) {
+  switch (codec) {
+    case Codec::H264:
+      return "application/x-rtp,media=video,encoding-name=H264,clock-rate=90000,payload=96,"
+             "packetization-mode=(string)1,profile-level-id=(string)42e01f,"
+             "level-asymmetry-allowed=(string)1,rtcp-fb-nack-pli=(boolean)true,"
+             "rtcp-fb-ccm-fir=(boolean)true,rtcp-fb-nack=(boolean)true";
+    case Codec::VP8:
+      return "application/x-rtp,media=video,encoding-name=VP8,clock-rate=90000,payload=97,"
+             "rtcp-fb-nack-pli=(boolean)true,rtcp-fb-ccm-fir=(boolean)true,"
+             "rtcp-fb-nack=(boolean)true";
+    case Codec::VP9:
+      return "application/x-rtp,media=video,encoding-name=VP9,clock-rate=90000,payload=98,"
+             "profile-id=(string)0,rtcp-fb-nack-pli=(boolean)true,"
+             "rtcp-fb-ccm-fir=(boolean)true,rtcp-fb-nack=(boolean)true";
+  }
+  return "";
+}
 
-constexpr const char* kDecodeChain =
-    "rtph264depay ! h264parse ! avdec_h264 max-threads=1 ! videoconvert ! "
-    "video/x-raw,format=RGBA ! appsink name=sink sync=false max-buffers=4";
-constexpr const char* kNoDecodeChain =
-    "rtph264depay ! video/x-h264,stream-format=byte-stream,alignment=au ! "
-    "appsink name=sink sync=false max-buffers=4";
+// Depayload (and decode) chains by the received pad's encoding-name. The
+// decoders run single-threaded: tests run many viewers on two cores.
+constexpr const char* kToAppsink =
+    "videoconvert ! video/x-raw,format=RGBA ! appsink name=sink sync=false max-buffers=4";
+constexpr const char* kAuAppsink = "appsink name=sink sync=false max-buffers=4";
+
+std::string chain_for(const std::string& encoding_name, PeerMode mode) {
+  const bool decode = mode == PeerMode::Decode;
+  if (encoding_name == "H264")
+    return decode
+               ? std::string("rtph264depay ! h264parse ! avdec_h264 max-threads=1 ! ") + kToAppsink
+               : std::string(
+                     "rtph264depay ! video/x-h264,stream-format=byte-stream,"
+                     "alignment=au ! ") +
+                     kAuAppsink;
+  if (encoding_name == "VP8")
+    return std::string("rtpvp8depay ! ") + (decode ? "vp8dec threads=1 ! " : "") +
+           (decode ? kToAppsink : kAuAppsink);
+  if (encoding_name == "VP9")
+    return std::string("rtpvp9depay ! ") + (decode ? "vp9dec threads=1 ! " : "") +
+           (decode ? kToAppsink : kAuAppsink);
+  return {};
+}
 
 DecodedFrame read_rgba_frame(GstSample* sample) {
   DecodedFrame frame;
@@ -59,8 +92,14 @@ DecodedFrame read_access_unit(GstSample* sample) {
 
 }  // namespace
 
-Peer::Peer(int id, PeerMode mode, FrameStats& stats, Callbacks callbacks)
-    : id_(id), mode_(mode), stats_(stats), callbacks_(std::move(callbacks)) {}
+Peer::Peer(int id, PeerMode mode, FrameStats& stats, Callbacks callbacks, PeerIce ice,
+           std::vector<Codec> codecs)
+    : id_(id),
+      mode_(mode),
+      stats_(stats),
+      callbacks_(std::move(callbacks)),
+      ice_(std::move(ice)),
+      codecs_(std::move(codecs)) {}
 
 Peer::~Peer() {
   stop();
@@ -91,15 +130,32 @@ bool Peer::build() {
     return false;
   }
   g_object_set(webrtc_, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, nullptr);
+  if (!ice_.stun_server.empty())
+    g_object_set(webrtc_, "stun-server", ice_.stun_server.c_str(), nullptr);
+  for (const auto& turn : ice_.turn_servers) {
+    gboolean added = FALSE;
+    g_signal_emit_by_name(webrtc_, "add-turn-server", turn.c_str(), &added);
+    if (!added) stats_.add_error("webrtcbin refused a TURN server from --ice-servers");
+  }
+  if (ice_.relay_only)
+    g_object_set(webrtc_, "ice-transport-policy", GST_WEBRTC_ICE_TRANSPORT_POLICY_RELAY, nullptr);
   gst_bin_add(GST_BIN(pipeline_.get()), webrtc_);
   GstObjPtr<GstBus> bus(gst_element_get_bus(pipeline_.get()));
   bus_watch_.reset(gst_bus_add_watch(bus.get(), &on_bus_message, this));
   connect_signals();
-  return add_transceiver();
+  return answerer_ || add_transceiver();
 }
 
 bool Peer::add_transceiver() {
-  CapsPtr caps(gst_caps_from_string(kH264Caps));
+  CapsPtr caps(gst_caps_new_empty());
+  for (Codec codec : codecs_) {
+    CapsPtr one(gst_caps_from_string(caps_for(codec)));
+    if (!one) {
+      stats_.add_error(std::string("bad caps for ") + codec_name(codec));
+      return false;
+    }
+    gst_caps_append(caps.get(), one.release());
+  }
   GstWebRTCRTPTransceiver* raw = nullptr;
   g_signal_emit_by_name(webrtc_, "add-transceiver", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY,
                         caps.get(), &raw);
@@ -109,7 +165,7 @@ bool Peer::add_transceiver() {
     return false;
   }
   // add-transceiver sets codec-preferences from the caps; set it again
-  // explicitly since webrtcbin needs it to produce an H.264 m-line.
+  // explicitly since webrtcbin needs it to produce the m-line's formats.
   g_object_set(transceiver.get(), "codec-preferences", caps.get(), nullptr);
   return true;
 }
@@ -135,6 +191,7 @@ void Peer::connect_signals() {
 }
 
 void Peer::on_negotiation_needed(GstElement* webrtc, gpointer data) {
+  if (static_cast<Peer*>(data)->answerer_) return;  // the server offers
   auto* promise = gst_promise_new_with_change_func(&on_offer_created, data, nullptr);
   g_signal_emit_by_name(webrtc, "create-offer", nullptr, promise);
 }
@@ -184,14 +241,59 @@ void Peer::set_answer(const std::string& sdp) {
   gst_webrtc_session_description_free(answer);
 }
 
+void Peer::set_remote_offer(const std::string& sdp) {
+  GstSDPMessage* message = nullptr;
+  if (gst_sdp_message_new_from_text(sdp.c_str(), &message) != GST_SDP_OK) {
+    stats_.add_error("offer SDP does not parse");
+    return;
+  }
+  auto* offer = gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_OFFER, message);
+  PromisePtr promise(gst_promise_new());
+  g_signal_emit_by_name(webrtc_, "set-remote-description", offer, promise.get());
+  gst_promise_wait(promise.get());
+  gst_webrtc_session_description_free(offer);
+  const GstStructure* reply = gst_promise_get_reply(promise.get());
+  const GValue* err = reply ? gst_structure_get_value(reply, "error") : nullptr;
+  if (err) {
+    auto* e = static_cast<GError*>(g_value_get_boxed(err));
+    stats_.add_error(std::string("set-remote-description (offer): ") + (e ? e->message : "?"));
+    return;
+  }
+  auto* created = gst_promise_new_with_change_func(&on_answer_created, this, nullptr);
+  g_signal_emit_by_name(webrtc_, "create-answer", nullptr, created);
+}
+
+void Peer::on_answer_created(GstPromise* raw_promise, gpointer data) {
+  auto* self = static_cast<Peer*>(data);
+  PromisePtr promise(raw_promise);
+  GstWebRTCSessionDescription* answer = nullptr;
+  const GstStructure* reply = gst_promise_get_reply(promise.get());
+  if (reply)
+    gst_structure_get(reply, "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &answer, nullptr);
+  if (!answer) {
+    self->post([self] { self->stats_.add_error("create-answer gave no answer"); });
+    return;
+  }
+  g_signal_emit_by_name(self->webrtc_, "set-local-description", answer, nullptr);
+  CharPtr text(gst_sdp_message_as_text(answer->sdp));
+  gst_webrtc_session_description_free(answer);
+  self->post([self, sdp = std::string(text.get())]() {
+    if (self->on_answer_) self->on_answer_(sdp);
+  });
+}
+
 void Peer::add_candidate(guint mline, const std::string& candidate) {
   g_signal_emit_by_name(webrtc_, "add-ice-candidate", mline, candidate.c_str());
 }
 
-GstElement* Peer::make_sink_chain() {
-  const char* description = mode_ == PeerMode::Decode ? kDecodeChain : kNoDecodeChain;
+GstElement* Peer::make_sink_chain(const std::string& encoding_name) {
+  const std::string description = chain_for(encoding_name, mode_);
+  if (description.empty()) {
+    stats_.add_error("received encoding-name '" + encoding_name + "': no depayloader for it");
+    return nullptr;
+  }
   GError* raw_error = nullptr;
-  GstElement* bin = gst_parse_bin_from_description(description, TRUE, &raw_error);
+  GstElement* bin = gst_parse_bin_from_description(description.c_str(), TRUE, &raw_error);
   ErrorPtr error(raw_error);
   if (!bin) {
     stats_.add_error(std::string("sink chain: ") + (error ? error->message : "?"));
@@ -206,14 +308,23 @@ GstElement* Peer::make_sink_chain() {
 void Peer::on_pad_added(GstElement*, GstPad* pad, gpointer data) {
   auto* self = static_cast<Peer*>(data);
   if (GST_PAD_DIRECTION(pad) != GST_PAD_SRC) return;
-  GstElement* bin = self->make_sink_chain();
+  // The pad's caps come from the answer's payload type map: the codec the
+  // server chose for this viewer.
+  CapsPtr caps(gst_pad_get_current_caps(pad));
+  if (!caps) caps.reset(gst_pad_query_caps(pad, nullptr));
+  const GstStructure* s =
+      caps && !gst_caps_is_empty(caps.get()) ? gst_caps_get_structure(caps.get(), 0) : nullptr;
+  const char* name = s ? gst_structure_get_string(s, "encoding-name") : nullptr;
+  const std::string encoding_name = name ? name : "";
+  self->stats_.set_codec(encoding_name);
+  GstElement* bin = self->make_sink_chain(encoding_name);
   if (!bin) return;
   gst_bin_add(GST_BIN(self->pipeline_.get()), bin);
   GstObjPtr<GstPad> sinkpad(gst_element_get_static_pad(bin, "sink"));
   if (gst_pad_link(pad, sinkpad.get()) != GST_PAD_LINK_OK)
     self->stats_.add_error("could not link webrtcbin src pad");
   gst_element_sync_state_with_parent(bin);
-  log_info(self->id_, "media pad added, receiving");
+  log_info(self->id_, "media pad added, receiving " + encoding_name);
 }
 
 void Peer::on_connection_state(GObject* webrtc, GParamSpec*, gpointer data) {
@@ -225,7 +336,10 @@ void Peer::on_connection_state(GObject* webrtc, GParamSpec*, gpointer data) {
                                   "disconnected", "failed",     "closed"};
     auto index = static_cast<unsigned>(state);
     self->connection_state_ = index < 6 ? names[index] : "unknown";
-    if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED) self->ice_connected_ = true;
+    if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED) {
+      self->ice_connected_ = true;
+      if (self->connected_at_ms_ < 0) self->connected_at_ms_ = steady_ms();
+    }
     log_info(self->id_, "connection state " + self->connection_state_);
   });
 }

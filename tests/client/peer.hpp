@@ -1,19 +1,30 @@
 #pragma once
 // One receiving WebRTC peer connection: a pipeline holding a webrtcbin with a
-// single recvonly H.264 transceiver and, once media arrives, a depay (and
-// optionally decode) chain ending in an appsink that feeds FrameStats.
+// single recvonly video transceiver offering the given codecs (best first)
+// and, once media arrives, a depay (and optionally decode) chain for the
+// codec the server sends, ending in an appsink that feeds FrameStats.
 #include <gst/gst.h>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "frame_stats.hpp"
+#include "options.hpp"
 #include "raii.hpp"
 
 namespace cstest {
 
 enum class PeerMode { Decode, NoDecode };
+
+// ICE servers in webrtcbin's URI form, and the transport policy.
+struct PeerIce {
+  std::string stun_server;
+  std::vector<std::string> turn_servers;
+  bool relay_only = false;
+};
 
 class Peer {
  public:
@@ -22,7 +33,8 @@ class Peer {
     std::function<void(guint mline, const std::string& candidate)> on_candidate;
   };
 
-  Peer(int id, PeerMode mode, FrameStats& stats, Callbacks callbacks);
+  Peer(int id, PeerMode mode, FrameStats& stats, Callbacks callbacks, PeerIce ice = {},
+       std::vector<Codec> codecs = {Codec::H264, Codec::VP8});
   ~Peer();
   Peer(const Peer&) = delete;
   Peer& operator=(const Peer&) = delete;
@@ -35,22 +47,35 @@ class Peer {
     on_gathering_complete_ = std::move(fn);
   }
   void set_answer(const std::string& sdp);
+  // Answerer mode, for servers that offer (the Janus API): call instead of
+  // waiting for on_offer, after start() with `answerer` set; the answer comes
+  // via on_answer.
+  void set_remote_offer(const std::string& sdp);
+  // Before start(): no transceiver of its own, no offer; the remote offer's
+  // media are received.
+  void set_answerer() { answerer_ = true; }
+  // Answerer mode: the answer (already the local description), main loop.
+  void set_on_answer(std::function<void(const std::string& sdp)> fn) { on_answer_ = std::move(fn); }
   void add_candidate(guint mline, const std::string& candidate);
   // Pipeline to NULL: no streaming-thread callbacks after this returns.
   void stop();
   bool ice_connected() const { return ice_connected_; }
+  // Steady-clock ms when the connection state first became connected (ICE
+  // and DTLS up), or -1.
+  std::int64_t connected_at_ms() const { return connected_at_ms_; }
   const std::string& connection_state() const { return connection_state_; }
 
  private:
   bool build();
   bool add_transceiver();
   void connect_signals();
-  GstElement* make_sink_chain();
+  GstElement* make_sink_chain(const std::string& encoding_name);
   template <typename Fn>
   void post(Fn fn);
 
   static void on_negotiation_needed(GstElement* webrtc, gpointer self);
   static void on_offer_created(GstPromise* promise, gpointer self);
+  static void on_answer_created(GstPromise* promise, gpointer self);
   static void on_ice_candidate(GstElement*, guint mline, gchar* candidate, gpointer self);
   static void on_pad_added(GstElement*, GstPad* pad, gpointer self);
   static void on_connection_state(GObject*, GParamSpec*, gpointer self);
@@ -62,11 +87,16 @@ class Peer {
   PeerMode mode_;
   FrameStats& stats_;
   Callbacks callbacks_;
+  PeerIce ice_;
+  std::vector<Codec> codecs_;
   std::function<void()> on_gathering_complete_;
+  std::function<void(const std::string& sdp)> on_answer_;
   GstObjPtr<GstElement> pipeline_;
   GstElement* webrtc_ = nullptr;  // owned by pipeline_
   SourceId bus_watch_;            // after pipeline_: removed before the pipeline is released
+  bool answerer_ = false;
   bool ice_connected_ = false;
+  std::int64_t connected_at_ms_ = -1;
   std::string connection_state_ = "new";
   // Lets callbacks queued to the main loop notice that the Peer is gone.
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);

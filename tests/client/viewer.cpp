@@ -1,5 +1,7 @@
 #include "viewer.hpp"
 
+#include <chrono>
+
 #include <sstream>
 
 #include "log.hpp"
@@ -7,6 +9,25 @@
 namespace cstest {
 
 using nlohmann::json;
+
+namespace {
+// The value after `key` in a candidate line ("typ" → "host"), or with an
+// empty key the connection address (the fifth field).
+std::string candidate_field(const std::string& candidate, const std::string& key) {
+  std::vector<std::string> fields;
+  std::string::size_type pos = 0;
+  while (pos <= candidate.size()) {
+    auto end = candidate.find(' ', pos);
+    if (end == std::string::npos) end = candidate.size();
+    fields.push_back(candidate.substr(pos, end - pos));
+    pos = end + 1;
+  }
+  if (key.empty()) return fields.size() > 4 ? fields[4] : "";
+  for (std::size_t i = 0; i + 1 < fields.size(); ++i)
+    if (fields[i] == key) return fields[i + 1];
+  return "";
+}
+}  // namespace
 
 namespace {
 // Drops every "a=candidate:" and "a=end-of-candidates" line of an SDP;
@@ -26,6 +47,20 @@ int strip_candidates(std::string& sdp) {
   }
   sdp = std::move(out);
   return stripped;
+}
+
+// "a=rtpmap:97 VP8/90000" lines → {"VP8", ...} in the SDP's order.
+std::vector<std::string> rtpmap_names(const std::string& sdp) {
+  std::istringstream in(sdp);
+  std::vector<std::string> names;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("a=rtpmap:", 0) != 0) continue;
+    auto space = line.find(' ');
+    if (space == std::string::npos) continue;
+    names.push_back(line.substr(space + 1, line.find('/', space) - space - 1));
+  }
+  return names;
 }
 }  // namespace
 
@@ -49,6 +84,7 @@ Viewer::Viewer(int id, const Options& options)
       candidates_first_(options.candidates_first) {}
 
 void Viewer::start() {
+  start_ms_ = steady_ms();
   stats_.mark_start();
   log_info(id_,
            std::string("connecting to ") + options_.url + " (" + mode_name(options_.mode) + ")");
@@ -63,12 +99,14 @@ void Viewer::on_open() {
       id_, mode, stats_,
       Peer::Callbacks{
           .on_offer = [this](const std::string& sdp) { on_offer(sdp); },
-          .on_candidate = [this](guint m, const std::string& c) { on_local_candidate(m, c); }});
+          .on_candidate = [this](guint m, const std::string& c) { on_local_candidate(m, c); }},
+      PeerIce{options_.stun_server, options_.turn_servers, options_.relay_only}, options_.codecs);
   peer_->set_on_gathering_complete([this] { on_gathering_complete(); });
   if (!peer_->start()) failed_ = true;
 }
 
 void Viewer::on_offer(const std::string& sdp) {
+  offered_ = rtpmap_names(sdp);
   if (candidates_first_) {
     held_offer_ = sdp;
     strip_candidates(held_offer_);  // webrtcbin's offer has none yet; make sure
@@ -77,12 +115,13 @@ void Viewer::on_offer(const std::string& sdp) {
     return;
   }
   log_info(id_, "sending offer");
-  ws_.send(json{{"type", "offer"}, {"sdp", sdp}}.dump());
+  ws_.send(offer_message(sdp, options_).dump());
 }
 
 void Viewer::on_local_candidate(guint mline, const std::string& candidate) {
   if (stall_ || candidate.empty()) return;
   ++local_candidates_;
+  ++local_candidate_types_[candidate_field(candidate, "typ")];
   if (candidates_first_) ++(offer_sent_ ? candidates_after_offer_ : candidates_before_offer_);
   ws_.send(json{{"type", "ice"}, {"candidate", candidate}, {"sdpMLineIndex", mline}}.dump());
 }
@@ -101,7 +140,7 @@ void Viewer::send_held_offer() {
                     " candidates, then the offer");
   ws_.send(json{{"type", "ice"}, {"candidate", ""}, {"sdpMLineIndex", 0}}.dump());
   log_info(id_, "sending offer");
-  ws_.send(json{{"type", "offer"}, {"sdp", held_offer_}}.dump());
+  ws_.send(offer_message(held_offer_, options_).dump());
   offer_sent_ = true;
 }
 
@@ -125,9 +164,25 @@ void Viewer::on_message(const std::string& text) {
     std::string m = msg.value("message", std::string("?"));
     log_info(id_, "server error: " + m);
     stats_.add_error("server error: " + m);
+  } else if (type == "rendition") {
+    on_rendition(std::move(msg));
   } else {
-    stats_.add_error("unexpected message type " + type);
+    // A newer server may send more: what this viewer does not know, it skips.
+    if (ignored_messages_[type]++ == 0) log_info(id_, "ignoring message type " + type);
   }
+}
+
+// {"type":"rendition","codec":"VP8","rung":N,...}: kept as received, with
+// the time it came; frames from now on count for its rung.
+void Viewer::on_rendition(json msg) {
+  msg["at_ms"] = steady_ms() - start_ms_;
+  msg["wall_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  auto rung = msg.find("rung");
+  if (rung != msg.end() && rung->is_number_integer()) stats_.set_rung(rung->get<int>());
+  log_info(id_, "rendition " + msg.dump());
+  renditions_.push_back(std::move(msg));
 }
 
 void Viewer::on_remote_candidate(const json& msg) {
@@ -145,6 +200,8 @@ void Viewer::on_remote_candidate(const json& msg) {
   }
   guint mline = (m != msg.end() && m->is_number_unsigned()) ? m->get<guint>() : 0;
   ++remote_candidates_;
+  ++remote_candidate_types_[candidate_field(candidate, "typ")];
+  remote_addresses_.insert(candidate_field(candidate, ""));
   if (candidates_first_) {
     ++ignored_remote_candidates_;  // ICE must connect without them
     return;
@@ -167,7 +224,14 @@ json Viewer::report() const {
            {"ice_connected", peer_ && peer_->ice_connected()},
            {"connection_state", peer_ ? peer_->connection_state() : "none"},
            {"local_candidates", local_candidates_},
-           {"remote_candidates", remote_candidates_}};
+           {"remote_candidates", remote_candidates_},
+           {"local_candidate_types", local_candidate_types_},
+           {"remote_candidate_types", remote_candidate_types_},
+           {"remote_candidate_addresses", remote_addresses_},
+           {"offered", offered_},
+           {"rung_requested", options_.rung ? json(*options_.rung) : json(nullptr)},
+           {"renditions", renditions_},
+           {"ignored_messages", ignored_messages_}};
   if (candidates_first_)
     out["candidates_first"] = {{"candidates_before_offer", candidates_before_offer_},
                                {"candidates_after_offer", candidates_after_offer_},

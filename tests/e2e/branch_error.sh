@@ -11,7 +11,7 @@ cs_start_server CS_TEST_FAULTS=branch-error@2
 
 cs_start_bg watcher "$CS_VIEWER" --url "$CS_URL" --duration 12
 watcher=$CS_LAST_PID
-cs_wait_log "$CS_TMP/server.err" 'viewer [0-9]+: peer connection connected' 20 ||
+cs_wait_log "$CS_TMP/server.err" 'viewer=[0-9]+( remote=[^ ]+)? peer connection connected' 20 ||
   cs_fail "first viewer never connected"
 cs_start_bg victim "$CS_VIEWER" --url "$CS_URL" --duration 8
 victim=$CS_LAST_PID

@@ -13,7 +13,7 @@ server_log="$CS_TMP/server.err"
 probe_py="$(dirname "$(readlink -f "$0")")/wsprobe.py"
 
 # Server-side id of the viewer that offered last.
-last_id() { grep -oE 'viewer [0-9]+: offer received' "$server_log" | tail -n1 | grep -oE '^viewer [0-9]+' | grep -oE '[0-9]+'; }
+last_id() { grep -oE 'viewer=[0-9]+( remote=[^ ]+)? offer received' "$server_log" | tail -n1 | grep -oE '^viewer=[0-9]+' | grep -oE '[0-9]+'; }
 frozen=()
 thaw() { local p; for p in "${frozen[@]}"; do kill -CONT "$p" 2>/dev/null; done; }
 # Stopped processes would sit out cs_cleanup's SIGTERM; keep its exit status.
@@ -33,7 +33,7 @@ victim_id=$(last_id)
 cs_start_bg probe python3 "$probe_py" ws "$CS_URL" offer expect=answer:10 open:60
 probe=$CS_LAST_PID
 cs_wait_log "$CS_TMP/probe.out" '"handshake"' 10 || cs_fail "probe did not connect"
-cs_wait_log "$server_log" "viewer $((victim_id + 1)): offer received" 5 || cs_fail "probe not seen"
+cs_wait_log "$server_log" "viewer=$((victim_id + 1))( remote=[^ ]+)? offer received" 5 || cs_fail "probe not seen"
 probe_id=$((victim_id + 1))
 cs_wait_stats 3 5 || cs_fail "/stats does not count 3 viewers (has $(cs_stats_viewers))"
 cs_log "viewers: watcher, frozen (id $victim_id), probe (id $probe_id); /stats counts 3"
@@ -41,22 +41,22 @@ cs_log "viewers: watcher, frozen (id $victim_id), probe (id $probe_id); /stats c
 # Both answered pings so far: they have been connected for more than the
 # 3 s after which the server pings.
 sleep 4
-grep -qE "viewer ($victim_id|$probe_id): (removed|no pong)" "$server_log" &&
+grep -qE "viewer=($victim_id|$probe_id)( remote=[^ ]+)? (removed|no pong)" "$server_log" &&
   cs_fail "a live viewer was removed before it was frozen"
 
 kill -STOP "$victim" "$probe"
 frozen=("$victim" "$probe")
 t0=$(cs_now_ms)
 cs_log "froze viewer $victim_id (pid $victim) and probe $probe_id (pid $probe)"
-cs_wait_log "$server_log" "viewer $victim_id: removed" 10 ||
+cs_wait_log "$server_log" "viewer=$victim_id( remote=[^ ]+)? removed" 10 ||
   cs_fail "frozen viewer $victim_id not removed within 10 s"
 t_victim=$(( $(cs_now_ms) - t0 ))
-cs_wait_log "$server_log" "viewer $probe_id: no pong for [0-9.]+ s" 10 ||
+cs_wait_log "$server_log" "viewer=$probe_id( remote=[^ ]+)? no pong for [0-9.]+ s" 10 ||
   cs_fail "frozen probe $probe_id: no 'no pong' line within 10 s"
-cs_wait_log "$server_log" "viewer $probe_id: removed" 2 || cs_fail "probe $probe_id not removed"
+cs_wait_log "$server_log" "viewer=$probe_id( remote=[^ ]+)? removed" 2 || cs_fail "probe $probe_id not removed"
 t_probe=$(( $(cs_now_ms) - t0 ))
 cs_log "removed after freezing: viewer $victim_id in $t_victim ms, probe $probe_id in $t_probe ms"
-cs_log "server: $(grep -E "viewer ($victim_id|$probe_id): (no pong|removed)" "$server_log" | tr '\n' '|')"
+cs_log "server: $(grep -E "viewer=($victim_id|$probe_id)( remote=[^ ]+)? (no pong|removed)" "$server_log" | tr '\n' '|')"
 (( t_probe <= 10000 )) || cs_fail "probe removed after $t_probe ms (> 10 s)"
 cs_wait_stats 1 3 || cs_fail "/stats still counts $(cs_stats_viewers) viewers, not 1"
 cs_log "ok: /stats counts 1 viewer"

@@ -17,6 +17,7 @@
 CS_PIDS=()
 CS_SERVER_PIDS=()
 CS_NS=""
+CS_EXTRA_NS=()  # more namespaces of this test (cs_setup_nat)
 CS_TMP=""
 CS_KEEP_LOGS="${CS_KEEP_LOGS:-0}"
 CS_E2E_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -63,11 +64,13 @@ cs_cleanup() {
       rc=1
     fi
   fi
-  if [[ -n "$CS_NS" ]]; then
+  local ns
+  for ns in "$CS_NS" "${CS_EXTRA_NS[@]}"; do
+    [[ -n "$ns" ]] || continue
     # Anything else still living in the namespace (started by a helper).
-    for pid in $(ip netns pids "$CS_NS" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
-    ip netns delete "$CS_NS" 2>/dev/null
-  fi
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null; done
+    ip netns delete "$ns" 2>/dev/null
+  done
   if [[ -n "$CS_TMP" && -d "$CS_TMP" ]]; then
     if [[ $rc -ne 0 || "$CS_KEEP_LOGS" == 1 ]]; then
       cs_log "logs kept in $CS_TMP"
@@ -104,16 +107,34 @@ cs_setup() {
   trap 'exit 130' INT
   trap 'exit 143' TERM
 
+  # Build the GStreamer registry before anything is timed.
+  gst-inspect-1.0 >/dev/null 2>&1 || true
   ip netns add "$CS_NS" || { echo "ip netns add $CS_NS failed" >&2; exit 1; }
+  [[ "${CS_SETUP_TOPOLOGY:-single}" == single ]] || return 0
   ip -n "$CS_NS" link add csv0 type veth peer name csv1 || exit 1
   ip -n "$CS_NS" addr add "$CS_SERVER_IP/24" dev csv0 || exit 1
   ip -n "$CS_NS" addr add "$CS_CLIENT_IP/24" dev csv1 || exit 1
   ip -n "$CS_NS" link set lo up || exit 1
   ip -n "$CS_NS" link set csv0 up || exit 1
   ip -n "$CS_NS" link set csv1 up || exit 1
-  # Build the GStreamer registry before anything is timed.
-  gst-inspect-1.0 >/dev/null 2>&1 || true
   cs_log "namespace $CS_NS: server $CS_SERVER_IP:$CS_PORT, viewers $CS_CLIENT_IP, logs $CS_TMP"
+}
+
+# cs_setup_loopback PREFIX BUILD_DIR: for tests that run the binary on
+# loopback only (no namespace, no root): CS_BUILD, CS_SERVER_BIN, CS_TMP and
+# the EXIT trap that cleans up.
+cs_setup_loopback() {
+  local prefix="$1"
+  CS_BUILD="$(cd "${2:-/work/main/build}" 2>/dev/null && pwd)" || {
+    echo "build dir '${2:-/work/main/build}' not found" >&2
+    exit 1
+  }
+  CS_SERVER_BIN="${CS_SERVER_BIN:-$CS_BUILD/cube-streamer}"
+  [[ -x "$CS_SERVER_BIN" ]] || { echo "no server binary at $CS_SERVER_BIN" >&2; exit 1; }
+  CS_TMP="$(mktemp -d "/tmp/cs-e2e-${prefix}.XXXXXX")"
+  trap cs_cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
 }
 
 # Runs a command inside the namespace (foreground).
@@ -121,10 +142,13 @@ cs_ns() { ip netns exec "$CS_NS" "$@"; }
 
 # cs_start_bg NAME CMD...: runs CMD in the namespace in the background with
 # stdout in $CS_TMP/NAME.out and stderr in $CS_TMP/NAME.err; pid in CS_LAST_PID.
-cs_start_bg() {
-  local name="$1"
-  shift
-  ip netns exec "$CS_NS" "$@" >"$CS_TMP/$name.out" 2>"$CS_TMP/$name.err" &
+cs_start_bg() { cs_start_bg_in "$CS_NS" "$@"; }
+
+# cs_start_bg_in NAMESPACE NAME CMD...: the same in another of the test's namespaces.
+cs_start_bg_in() {
+  local ns="$1" name="$2"
+  shift 2
+  ip netns exec "$ns" "$@" >"$CS_TMP/$name.out" 2>"$CS_TMP/$name.err" &
   CS_LAST_PID=$!
   CS_PIDS+=("$CS_LAST_PID")
 }
@@ -242,4 +266,154 @@ cs_wait_stats() {
     (($(cs_now_ms) < deadline)) || return 1
     sleep 0.2
   done
+}
+
+# cs_guard_route [DEV]: a default route in the test's namespace (via DEV,
+# default csv1, the viewers' end), for browsers that gather no ICE candidate
+# without one: Firefox always, Chromium with two peers in one page (TRAPS.md).
+# First an output rule that drops every packet not addressed to the
+# namespace's own /24 or 127.0.0.0/8, and all IPv6, so that nothing can leave
+# by that route; cs_guard_dropped tells what it stopped.
+cs_guard_route() {
+  local dev="${1:-csv1}"
+  ip netns exec "$CS_NS" nft -f - <<NFT || cs_fail "nft refused the guard rule"
+table inet cs_guard {
+  set outside {
+    type ipv4_addr . inet_proto . inet_service; flags dynamic; counter;
+  }
+  chain out {
+    type filter hook output priority -10; policy accept;
+    meta nfproto ipv6 counter drop comment "ipv6"
+    ip daddr != { 10.77.${CS_NET}.0/24, 127.0.0.0/8 } add @outside { ip daddr . meta l4proto . th dport } counter drop comment "outside"
+  }
+}
+NFT
+  ip -n "$CS_NS" route add default dev "$dev" || cs_fail "no default route via $dev"
+}
+
+# cs_guard_dropped WHICH: packets cs_guard_route's rule dropped, WHICH =
+# outside (IPv4 not addressed to the namespace) or ipv6; cs_guard_outside
+# lists where the outside ones were going (address . protocol . port).
+cs_guard_dropped() {
+  ip netns exec "$CS_NS" nft -j list chain inet cs_guard out | python3 -c '
+import json, sys
+which = sys.argv[1]
+for item in json.load(sys.stdin)["nftables"]:
+    rule = item.get("rule")
+    if rule and rule.get("comment") == which:
+        print(next(e["counter"]["packets"] for e in rule["expr"] if "counter" in e))
+' "$1"
+}
+
+cs_guard_outside() {
+  ip netns exec "$CS_NS" nft list set inet cs_guard outside | tr -s ' \t\n' ' ' | sed 's/.*elements = //; s/ }.*/ }/'
+}
+
+# cs_setup_nat PREFIX BUILD_DIR MODE: three namespaces, a server behind NAT
+# and a viewer on another network, with a router between them:
+#
+#   CS_NS: server CS_SERVER_IP=10.77.N.1 ─ router CS_ROUTER_NS: 10.77.N.254 | 10.78.N.254
+#                                            ─ CS_VIEWER_NS: viewer CS_CLIENT_IP=10.78.N.1
+#
+# MODE relay: the router forwards TCP to the server's port (signaling) and
+#   drops every other packet between the two ends, UDP and TCP alike, so
+#   media can only flow through a relay on the router (cs_start_turn; it
+#   listens on CS_TURN_IP=10.78.N.254, which both ends reach). CS_URL is the
+#   server's own address.
+# MODE one_to_one: 1:1 NAT. The viewer has no route to the server's network;
+#   the router maps CS_PUBLIC_IP=10.78.N.100 to the server (DNAT in, SNAT
+#   out) and lets packets from the server out only on flows the viewer
+#   opened (a port-restricted NAT), so the viewer reaches the server's media
+#   only at the announced public address. CS_URL uses CS_PUBLIC_IP.
+# No namespace has a default route: only these two subnets exist, nothing
+# can leave the machine. Run viewers with cs_viewer_bg.
+cs_setup_nat() {
+  local prefix="$1" build="$2" mode="$3"
+  CS_SETUP_TOPOLOGY=nat cs_setup "$prefix" "$build"
+  CS_ROUTER_NS="cs-${prefix}-r-$$"
+  CS_VIEWER_NS="cs-${prefix}-v-$$"
+  CS_EXTRA_NS=("$CS_ROUTER_NS" "$CS_VIEWER_NS")
+  CS_CLIENT_IP="10.78.${CS_NET}.1"
+  CS_ROUTER_INNER_IP="10.77.${CS_NET}.254"
+  CS_TURN_IP="10.78.${CS_NET}.254"
+  CS_PUBLIC_IP="10.78.${CS_NET}.100"
+  ip netns add "$CS_ROUTER_NS" && ip netns add "$CS_VIEWER_NS" || exit 1
+  ip link add csn0 netns "$CS_NS" type veth peer name csr0 netns "$CS_ROUTER_NS" || exit 1
+  ip link add csv0 netns "$CS_VIEWER_NS" type veth peer name csr1 netns "$CS_ROUTER_NS" || exit 1
+  ip -n "$CS_NS" addr add "$CS_SERVER_IP/24" dev csn0 || exit 1
+  ip -n "$CS_ROUTER_NS" addr add "$CS_ROUTER_INNER_IP/24" dev csr0 || exit 1
+  ip -n "$CS_ROUTER_NS" addr add "$CS_TURN_IP/24" dev csr1 || exit 1
+  ip -n "$CS_VIEWER_NS" addr add "$CS_CLIENT_IP/24" dev csv0 || exit 1
+  local ns dev
+  for ns in "$CS_NS" "$CS_ROUTER_NS" "$CS_VIEWER_NS"; do ip -n "$ns" link set lo up || exit 1; done
+  ip -n "$CS_NS" link set csn0 up && ip -n "$CS_ROUTER_NS" link set csr0 up &&
+    ip -n "$CS_ROUTER_NS" link set csr1 up && ip -n "$CS_VIEWER_NS" link set csv0 up || exit 1
+  ip netns exec "$CS_ROUTER_NS" sysctl -qw net.ipv4.ip_forward=1 || exit 1
+  ip -n "$CS_NS" route add "10.78.${CS_NET}.0/24" via "$CS_ROUTER_INNER_IP" || exit 1
+  case "$mode" in
+    relay)
+      ip -n "$CS_VIEWER_NS" route add "10.77.${CS_NET}.0/24" via "$CS_TURN_IP" || exit 1
+      ip netns exec "$CS_ROUTER_NS" nft -f - <<NFT || exit 1
+table inet cs_nat {
+  chain forward_filter {
+    type filter hook forward priority 0; policy drop;
+    ct state established,related accept
+    ip daddr $CS_SERVER_IP tcp dport $CS_PORT accept
+  }
+}
+NFT
+      CS_URL="ws://${CS_SERVER_IP}:${CS_PORT}/ws"
+      ;;
+    one_to_one)
+      ip -n "$CS_ROUTER_NS" addr add "$CS_PUBLIC_IP/24" dev csr1 || exit 1
+      ip netns exec "$CS_ROUTER_NS" nft -f - <<NFT || exit 1
+table ip cs_nat {
+  chain prerouting {
+    type nat hook prerouting priority dstnat;
+    ip daddr $CS_PUBLIC_IP dnat to $CS_SERVER_IP
+  }
+  chain postrouting {
+    type nat hook postrouting priority srcnat;
+    ip saddr $CS_SERVER_IP oif csr1 snat to $CS_PUBLIC_IP
+  }
+  chain forward_filter {
+    type filter hook forward priority 0; policy drop;
+    ct state established,related accept
+    iif csr1 ip daddr $CS_SERVER_IP accept
+  }
+}
+NFT
+      CS_URL="ws://${CS_PUBLIC_IP}:${CS_PORT}/ws"
+      ;;
+    *) echo "cs_setup_nat: mode relay or one_to_one, not '$mode'" >&2; exit 1 ;;
+  esac
+  cs_log "NAT ($mode): server $CS_SERVER_IP ($CS_NS), router $CS_ROUTER_NS, viewer $CS_CLIENT_IP ($CS_VIEWER_NS)"
+}
+
+# cs_viewer_bg NAME CMD...: like cs_start_bg, in the viewer's namespace.
+cs_viewer_bg() { cs_start_bg_in "$CS_VIEWER_NS" "$@"; }
+
+# cs_start_turn SECRET [ARGS...]: coturn on the router, listening on
+# CS_TURN_IP:3478 (UDP and TCP), relaying from ports 49160-49200 there, with
+# REST credentials for SECRET; its log in $CS_TMP/turn.log. CS_TURN_PID.
+cs_start_turn() {
+  local secret="$1"
+  shift
+  ip netns exec "$CS_ROUTER_NS" stdbuf -oL -eL turnserver --listening-ip="$CS_TURN_IP" --relay-ip="$CS_TURN_IP" \
+    --listening-port=3478 --min-port=49160 --max-port=49200 --use-auth-secret \
+    --static-auth-secret="$secret" --realm=cube-streamer --fingerprint --no-cli --no-tls \
+    --no-dtls --no-multicast-peers --allow-loopback-peers --log-file=stdout --simple-log --verbose \
+    --pidfile="$CS_TMP/turn.pid" "$@" >"$CS_TMP/turn.out" 2>&1 &
+  CS_TURN_PID=$!
+  CS_PIDS+=("$CS_TURN_PID")
+  local deadline=$(($(cs_now_ms) + 10000))
+  until ip netns exec "$CS_ROUTER_NS" ss -Hlun "sport = :3478" | grep -q 3478; do
+    (($(cs_now_ms) < deadline)) || cs_fail "coturn did not listen on $CS_TURN_IP:3478 within 10 s"
+    sleep 0.1
+  done
+}
+
+# cs_turn_allocations: relay sockets coturn holds now (one per allocation).
+cs_turn_allocations() {
+  ip netns exec "$CS_ROUTER_NS" ss -Hanu "( sport >= :49160 and sport <= :49200 )" | wc -l
 }

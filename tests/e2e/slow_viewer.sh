@@ -11,7 +11,7 @@ cs_start_server CS_TEST_FAULTS=slow-branch@60 CS_KEYFRAME_INTERVAL=300
 
 cs_start_bg slow "$CS_VIEWER" --url "$CS_URL" --duration 12
 slow=$CS_LAST_PID
-cs_wait_log "$CS_TMP/server.err" 'viewer [0-9]+: peer connection connected' 20 ||
+cs_wait_log "$CS_TMP/server.err" 'viewer=[0-9]+( remote=[^ ]+)? peer connection connected' 20 ||
   cs_fail "the slow viewer never connected"
 cs_start_bg other "$CS_VIEWER" --url "$CS_URL" --duration 10
 other=$CS_LAST_PID

@@ -72,17 +72,23 @@ cs_await_viewer "$joiner" "viewer joining while a socket is blocked"
 cs_json "$CS_TMP/joiner.out" 'd["frames"] >= 30' "a viewer joining meanwhile gets frames"
 
 # The deaf socket is closed: no pong (its pings sit unread behind the rest).
-cs_wait_log "$server_log" 'viewer [0-9]+: no pong for [0-9.]+ s' 15 ||
+cs_wait_log "$server_log" 'viewer=[0-9]+( remote=[^ ]+)? no pong for [0-9.]+ s' 15 ||
   cs_fail "the deaf socket was never closed"
-deaf_id=$(grep -oE 'viewer [0-9]+: no pong' "$server_log" | head -n1 | grep -oE '[0-9]+')
-cs_wait_log "$server_log" "viewer $deaf_id: removed" 5 || cs_fail "deaf viewer $deaf_id not removed"
-cs_log "server: $(grep -E "viewer $deaf_id: (no pong|removed)" "$server_log" | tr '\n' '|')"
+deaf_id=$(grep -oE 'viewer=[0-9]+( remote=[^ ]+)? no pong' "$server_log" | head -n1 | grep -oE '^viewer=[0-9]+' | grep -oE '[0-9]+')
+cs_wait_log "$server_log" "viewer=$deaf_id( remote=[^ ]+)? removed" 5 || cs_fail "deaf viewer $deaf_id not removed"
+cs_log "server: $(grep -E "viewer=$deaf_id( remote=[^ ]+)? (no pong|removed)" "$server_log" | tr '\n' '|')"
 t_removed=$(cs_now_ms)
 cs_wait_stats 1 5 || cs_fail "/stats counts $(cs_stats_viewers) viewers, not 1 (the watcher)"
 cs_log "ok: /stats counts the watcher only"
 cs_wait_pid "$deaf" 30 || cs_fail "deaf client did not finish"
 cs_json "$CS_TMP/deaf.out:2" 'd["closed_by_server"]' "the deaf client finds its connection closed"
-cs_json "$CS_TMP/deaf.out:2" 'd["sent"] >= 50' "it kept sending while deaf"
+# Enough messages for their answers to fill both 4 KB buffers (each small
+# segment counts ~700 bytes there). The client may then block: a server that
+# cannot write to a socket may stop reading it too (back-pressure reaching
+# the sender; two CI runs saw 27 sent, then the client's send timed out),
+# or read on until the ping deadline (~120 sent here).
+cs_json "$CS_TMP/deaf.out:2" 'd["sent"] >= 20 and (d["send_error"] is None or "timed out" in d["send_error"] or "reset" in d["send_error"] or "Broken pipe" in d["send_error"])' \
+  "it kept sending while deaf, until the server closed or stopped reading"
 
 cs_await_viewer "$watcher" watcher
 cs_server_alive || cs_fail "server died"
@@ -115,7 +121,7 @@ cs_json "$CS_TMP/offered.out:5" 'd["ok"]' "and its socket is closed"
 cs_json "$CS_TMP/silent.out:2" 'd["ok"] and "negotiation timed out" in d["msg"]["message"] and d["elapsed_ms"] >= 3000' \
   "never offered: an error says the negotiation timed out, after about 4 s"
 cs_json "$CS_TMP/silent.out:3" 'd["ok"]' "and its socket is closed"
-grep -qE 'viewer [0-9]+: removed \(negotiation timed out' "$server_log" ||
+grep -qE 'viewer=[0-9]+( remote=[^ ]+)? removed \(negotiation timed out' "$server_log" ||
   cs_fail "the server does not log the timed-out viewer's removal"
 cs_wait_stats 0 3 || cs_fail "/stats still counts $(cs_stats_viewers) viewers after the timeouts"
 cs_log "ok: /stats counts 0 viewers: the slot is free"

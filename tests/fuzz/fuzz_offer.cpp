@@ -40,7 +40,7 @@ void check_offer(const std::string& sdp) {
   require(a.summary.has_value() == a.error.empty());
   if (!a.summary) return;
   const auto& s = *a.summary;
-  require(s.h264_payload_type >= 0 && s.h264_payload_type <= 127);
+  require(s.payload_type >= 0 && s.payload_type <= 127);
   require(s.playout_delay_ext_id == -1 ||
           (s.playout_delay_ext_id >= 1 && s.playout_delay_ext_id <= 14));
   // The m-line it names is a video one of the same offer.

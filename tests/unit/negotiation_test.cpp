@@ -75,7 +75,7 @@ TEST_CASE("offer analysis picks constrained baseline with packetization-mode=1")
   auto r = analyse_offer(kChromeLikeOffer);
   REQUIRE(r.summary);
   CHECK(r.summary->video_mline == 0);
-  CHECK(r.summary->h264_payload_type == 106);
+  CHECK(r.summary->payload_type == 106);
   CHECK(r.summary->profile_level_id == "42e01f");
   CHECK(r.summary->playout_delay_ext_id == 12);
 }
@@ -91,7 +91,7 @@ TEST_CASE("offers without usable H.264 are refused with a reason") {
       "VP8/90000\r\n");
   CHECK_FALSE(vp8_only.summary);
   // The error names what the server sends and what the offer had.
-  CHECK(vp8_only.error.find(kSendableCodecs) != std::string::npos);
+  CHECK(vp8_only.error.find("H264 (packetization-mode=1)") != std::string::npos);
   CHECK(vp8_only.error.find("VP8") != std::string::npos);
   CHECK(no_video.error.find("audio") != std::string::npos);
   auto mode0 = analyse_offer(

@@ -1,8 +1,11 @@
 // The renderer, headless for real: EGL + GLES on Mesa, read back and checked.
+// CS_RENDER_DEVICE picks the EGL device the tests render on (default auto:
+// a GPU where there is one), so the same checks run on every path.
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <optional>
@@ -16,6 +19,21 @@
 using namespace cs::render;
 
 namespace {
+// CS_RENDER_DEVICE of the environment, as the server reads it.
+cs::RenderDevice device_under_test() {
+  const char* text = std::getenv("CS_RENDER_DEVICE");
+  if (text == nullptr) return {};
+  auto device = cs::parse_render_device(text);
+  REQUIRE_MESSAGE(device, "CS_RENDER_DEVICE=", text, " is not a device");
+  return *device;
+}
+
+EglContext::Result make_context() {
+  auto made = EglContext::create(device_under_test());
+  if (made.context) MESSAGE("rendering on: ", made.context->description());
+  return made;
+}
+
 struct Rgb {
   int r, g, b;
 };
@@ -55,7 +73,7 @@ size_t scene_pixels_changed(const std::vector<std::uint8_t>& a, const std::vecto
 
 TEST_CASE(
     "RGBA: the cube is in the centre, upright strip decodes, the cube turns with scene time") {
-  auto egl = EglContext::create();
+  auto egl = make_context();
   REQUIRE_MESSAGE(egl.context, egl.error);
   const int w = 1280, h = 720;
   auto made = CubeRenderer::create({w, h, true, PixelFormat::rgba});
@@ -86,7 +104,7 @@ TEST_CASE(
 }
 
 TEST_CASE("NV12: the cube turns with scene time, and only with it") {
-  auto egl = EglContext::create();
+  auto egl = make_context();
   REQUIRE_MESSAGE(egl.context, egl.error);
   const int w = 640, h = 360;
   auto made = CubeRenderer::create({w, h, true, PixelFormat::nv12});
@@ -106,7 +124,7 @@ TEST_CASE("NV12: the cube turns with scene time, and only with it") {
 }
 
 TEST_CASE("NV12: luma plane carries the strip; chroma of the centre is coloured") {
-  auto egl = EglContext::create();
+  auto egl = make_context();
   REQUIRE_MESSAGE(egl.context, egl.error);
   const int w = 1280, h = 720;
   auto made = CubeRenderer::create({w, h, true, PixelFormat::nv12});
@@ -177,7 +195,7 @@ struct CollectingTarget final : FrameTarget {
 TEST_CASE("render loop: runs only when resumed, numbers frames from 0, paces by the clock") {
   CollectingTarget target(320, 240);
   const std::uint32_t started_ms = realtime_ms();
-  RenderLoop loop({{320, 240, true, PixelFormat::nv12}, 30}, target);
+  RenderLoop loop({{320, 240, true, PixelFormat::nv12}, 30, device_under_test()}, target);
   REQUIRE(loop.wait_ready().empty());
   std::this_thread::sleep_for(std::chrono::milliseconds(150));
   CHECK(target.count() == 0);  // paused: nothing rendered
@@ -225,4 +243,143 @@ TEST_CASE("render loop: runs only when resumed, numbers frames from 0, paces by 
                                                           target.seen[0].decoded->render_ms);
   CHECK(stamp_span_ms > 400);
   CHECK(stamp_span_ms < 700);
+}
+
+TEST_CASE("EGL devices: listed with their strings; each way of choosing one works or says why") {
+  const auto survey = survey_egl();
+  REQUIRE_MESSAGE(survey.error.empty(), survey.error);
+  // Mesa lists its software device (EGL_MESA_device_software) wherever it
+  // is installed (here, CI); a GPU's driver lists the GPU. CS_TEST_NO_MESA=1:
+  // a host with a GPU's EGL alone.
+  REQUIRE(!survey.devices.empty());
+  for (const auto& d : survey.devices) MESSAGE(d.summary());
+  const auto software = std::find_if(survey.devices.begin(), survey.devices.end(),
+                                     [](const EglDevice& d) { return d.software; });
+  if (std::getenv("CS_TEST_NO_MESA") == nullptr) CHECK(software != survey.devices.end());
+
+  auto render_centre = [](EglContext& egl) {
+    auto made = CubeRenderer::create({320, 240, false, PixelFormat::rgba});
+    REQUIRE_MESSAGE(made.renderer, made.error);
+    auto frame = render_frame(*made.renderer, 1.0, {0, 0});
+    MESSAGE(egl.description());
+    CHECK(saturated(rgba_at(frame, 320, 160, 120)));
+  };
+  SUBCASE("surfaceless") {
+    auto egl = EglContext::create({cs::RenderDevice::Kind::surfaceless, 0, {}});
+    REQUIRE_MESSAGE(egl.context, egl.error);
+    CHECK(egl.context->opened() == "surfaceless");
+    CHECK_FALSE(egl.context->hardware());
+    CHECK(egl.context->description().rfind("EGL surfaceless platform, GL: ", 0) == 0);
+    render_centre(*egl.context);
+  }
+  SUBCASE("each device by its index") {
+    for (const auto& d : survey.devices) {
+      CAPTURE(d.summary());
+      auto egl = EglContext::create({cs::RenderDevice::Kind::index, d.index, {}});
+      REQUIRE_MESSAGE(egl.context, egl.error);
+      CHECK(egl.context->opened() == "device " + std::to_string(d.index));
+      CHECK(egl.context->hardware() == !d.software);
+      CHECK(egl.context->description().rfind("EGL device " + std::to_string(d.index) + ": ", 0) ==
+            0);
+      render_centre(*egl.context);
+    }
+  }
+  SUBCASE("Mesa's software device is llvmpipe") {
+    if (software == survey.devices.end()) return;
+    auto egl = EglContext::create({cs::RenderDevice::Kind::index, software->index, {}});
+    REQUIRE_MESSAGE(egl.context, egl.error);
+    CHECK(egl.context->gl().renderer.find("llvmpipe") != std::string::npos);
+  }
+  SUBCASE("auto: a hardware device when there is one") {
+    auto egl = EglContext::create({});
+    REQUIRE_MESSAGE(egl.context, egl.error);
+    const bool any_hardware = std::any_of(survey.devices.begin(), survey.devices.end(),
+                                          [](const EglDevice& d) { return !d.software; });
+    CHECK(egl.context->hardware() == any_hardware);
+    if (!any_hardware) CHECK(egl.context->opened() == "surfaceless");
+  }
+  SUBCASE("an index past the list: a clear error") {
+    const int past = static_cast<int>(survey.devices.size());
+    auto egl = EglContext::create({cs::RenderDevice::Kind::index, past, {}});
+    REQUIRE_FALSE(egl.context);
+    CHECK(egl.error.find("CS_RENDER_DEVICE=" + std::to_string(past) +
+                         ": no such EGL device (EGL lists " + std::to_string(past) +
+                         ": [device 0: ") == 0);
+  }
+  SUBCASE("a render node no device has: a clear error") {
+    auto egl = EglContext::create({cs::RenderDevice::Kind::render_node, 0, "/dev/dri/renderD199"});
+    REQUIRE_FALSE(egl.context);
+    CHECK(egl.error.find("CS_RENDER_DEVICE=/dev/dri/renderD199: no EGL device has that node") == 0);
+  }
+}
+
+TEST_CASE("read-back ring: each frame comes out one call later, the same as a sync read") {
+  auto egl = make_context();
+  REQUIRE_MESSAGE(egl.context, egl.error);
+  for (auto format : {PixelFormat::nv12, PixelFormat::rgba}) {
+    CAPTURE(static_cast<int>(format));
+    const int w = 640, h = 360;
+    auto sync = CubeRenderer::create({w, h, true, format, cs::ReadBackMode::sync});
+    auto ring = CubeRenderer::create({w, h, true, format, cs::ReadBackMode::ring});
+    REQUIRE_MESSAGE(sync.renderer, sync.error);
+    REQUIRE_MESSAGE(ring.renderer, ring.error);
+    const int pixel_bytes = format == PixelFormat::rgba ? 4 : 1;
+    std::vector<std::uint8_t> out(frame_bytes(ring.renderer->settings()));
+    std::vector<std::vector<std::uint8_t>> expected;
+    for (std::uint32_t i = 0; i < 5; ++i) {
+      const double t = 1.0 + 0.2 * i;
+      const FrameInfo info{i, 1000u + i, 77 + i};
+      expected.push_back(render_frame(*sync.renderer, t, {info.render_ms, info.frame_number}));
+      REQUIRE(ring.renderer->draw(t, {info.render_ms, info.frame_number}));
+      FrameInfo delivered{};
+      const auto got = ring.renderer->read_back_frame(out.data(), info, delivered);
+      if (i == 0) {
+        CHECK(got == CubeRenderer::ReadBack::none_yet);
+        continue;
+      }
+      REQUIRE(got == CubeRenderer::ReadBack::frame);
+      CHECK(delivered.frame_number == i - 1);
+      CHECK(delivered.capture_mono_ns == 77 + i - 1);
+      auto stamp = cs::timecode::decode(out.data(), w, h, w * pixel_bytes, pixel_bytes);
+      REQUIRE(stamp);
+      CHECK(stamp->frame_number == i - 1);
+      CHECK(stamp->render_ms == 1000u + i - 1);
+      CHECK(out == expected[i - 1]);
+    }
+    // After a discard the ring starts over.
+    ring.renderer->discard_pending();
+    REQUIRE(ring.renderer->draw(9.0, {9u, 9u}));
+    FrameInfo delivered{};
+    CHECK(ring.renderer->read_back_frame(out.data(), {9u, 9u, 9}, delivered) ==
+          CubeRenderer::ReadBack::none_yet);
+  }
+}
+
+TEST_CASE("render loop with the read-back ring: frames from 0 in order, each with its own stamp") {
+  CollectingTarget target(320, 240);
+  RenderLoop loop(
+      {{320, 240, true, PixelFormat::nv12, cs::ReadBackMode::ring}, 30, device_under_test()},
+      target);
+  REQUIRE(loop.wait_ready().empty());
+  for (int round = 0; round < 2; ++round) {
+    const size_t before = target.count();
+    loop.resume();
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (target.count() < before + 10 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    loop.pause();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::lock_guard lock(target.mutex);
+    REQUIRE(target.seen.size() >= before + 10);
+    // Each resume starts at frame 0 again: nothing from before the pause.
+    CHECK(target.seen[before].info.frame_number == 0);
+    for (size_t i = before; i < target.seen.size(); ++i) {
+      CAPTURE(i);
+      const auto& f = target.seen[i];
+      REQUIRE(f.decoded);
+      CHECK(f.decoded->frame_number == f.info.frame_number);
+      CHECK(f.decoded->render_ms == f.info.render_ms);
+      if (i > before) CHECK(f.info.frame_number == target.seen[i - 1].info.frame_number + 1);
+    }
+  }
 }

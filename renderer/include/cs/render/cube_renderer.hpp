@@ -8,6 +8,8 @@
 #include <memory>
 #include <string>
 
+#include "cs/config.hpp"
+#include "cs/render/frame_target.hpp"
 #include "cs/render/gl_objects.hpp"
 #include "cs/timecode.hpp"
 
@@ -24,6 +26,10 @@ struct RenderSettings {
   int height = 720;
   bool timecode = true;
   PixelFormat format = PixelFormat::nv12;
+  // How read_back_frame() reads (CS_READBACK). The ring hands each frame
+  // over one frame period later than sync: frame N comes out of the call
+  // that read frame N+1, 33 ms more glass-to-glass latency at 30 fps.
+  ReadBackMode read_back = ReadBackMode::sync;
 };
 
 std::size_t frame_bytes(const RenderSettings& settings);
@@ -44,6 +50,17 @@ class CubeRenderer {
   // with the timecode strip of its stamp when settings().timecode. False on
   // a GL error.
   bool read_back(std::uint8_t* out);
+
+  // The render loop's read-back, as settings().read_back says. sync: as
+  // read_back(), `delivered` = `drawn`. ring: starts reading the frame drawn
+  // last into a pixel-pack buffer (glReadPixels into PBO N%2, a fence,
+  // glFlush) and copies the frame before it, whose read the GPU has finished
+  // meanwhile (glClientWaitSync, glMapBufferRange), into `out`; `delivered`
+  // is that frame's info. `drawn` is the info of the frame drawn last.
+  enum class ReadBack { failed, frame, none_yet };
+  ReadBack read_back_frame(std::uint8_t* out, const FrameInfo& drawn, FrameInfo& delivered);
+  // Forgets the frames in the ring (on resume, or a frame the target skipped).
+  void discard_pending() { pending_ = false; }
 
   const RenderSettings& settings() const { return settings_; }
   // The GL error that failed the last draw() or read_back(), as text.
@@ -70,12 +87,27 @@ class CubeRenderer {
   static std::array<float, 4> background(Output output);
   void set_fixed_uniforms();
   void draw_pass(const Target& target);
-  void write_timecode(std::uint8_t* frame) const;
+  void write_timecode(std::uint8_t* frame, timecode::Stamp stamp) const;
   // One glGetError a call: the frame path's only check.
   bool gl_ok() {
     failed_with_ = glGetError();
     return failed_with_ == GL_NO_ERROR;
   }
+
+  bool read_into_pack_buffer(GLuint buffer);
+  bool copy_from_pack_buffer(GLuint buffer, GLsync fence, std::uint8_t* out);
+
+  // The pixel-pack ring (ReadBackMode::ring): two buffers; while frame N is
+  // read into one, frame N-1 is mapped from the other.
+  struct PackSlot {
+    GlBuffer buffer;
+    GLsync fence = nullptr;
+    FrameInfo info{};
+    timecode::Stamp stamp{0, 0};
+  };
+  std::array<PackSlot, 2> ring_;
+  std::size_t ring_next_ = 0;  // the slot the next frame is read into
+  bool pending_ = false;       // the other slot holds a frame not yet handed over
 
   RenderSettings settings_;
   GlProgram cube_program_;

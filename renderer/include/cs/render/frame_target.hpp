@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "cs/sample_window.hpp"
+#include "cs/duration_stat.hpp"
 
 namespace cs::render {
 
@@ -34,8 +34,8 @@ class FrameTarget {
 // Per-stage durations (ms) of recent frames and counters, readable from any
 // thread: figures for metrics, not synchronisation.
 struct StageTimes {
-  SampleWindow<> draw_ms;
-  SampleWindow<> read_back_ms;
+  DurationStat draw_ms;
+  DurationStat read_back_ms;
   std::atomic<std::uint64_t> frames{0};
   std::atomic<std::uint64_t> late_frames{0};  // deadlines missed, frames skipped
 };

@@ -36,6 +36,7 @@ namespace cs::render {
 struct RenderLoopSettings {
   RenderSettings render;
   int fps = 30;
+  RenderDevice device;  // CS_RENDER_DEVICE
 };
 
 class EglContext;
@@ -98,5 +99,15 @@ class RenderLoop {
 };
 
 std::int64_t monotonic_ns();
+
+// One frame, as the render thread makes each: scene time sampled (the
+// timecode stamp and capture time with it), drawn, read back into a slot of
+// `target`, handed over (with ReadBackMode::ring, the frame before it: the
+// frame of each call comes out of the next one, one frame period later; a
+// skipped frame empties the ring). `start_ns` is when scene time 0 was. False when GL
+// failed (renderer.failure() says how); true also when the target skipped
+// the frame. `times` may be null. Render thread (a current context).
+bool render_frame(CubeRenderer& renderer, FrameTarget& target, std::uint32_t frame_number,
+                  std::int64_t start_ns, StageTimes* times);
 
 }  // namespace cs::render

@@ -42,6 +42,7 @@ class BaselineMediaSource final : public MediaSource {
   BaselineMediaSource(EncoderSettings encoder, IceSettings ice, BaselineFanout& fanout,
                       ErrorHandler on_error);
   std::unique_ptr<ViewerMedia> add_viewer(const std::string& name, const OfferSummary& offer,
+                                          const ViewerOptions& options,
                                           std::string& error) override;
   PipelineTimes& times() { return times_; }
 

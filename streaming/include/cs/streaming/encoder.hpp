@@ -20,6 +20,10 @@ struct EncoderSettings {
   int keyframe_interval = 30;  // frames
 };
 
+// The encoder settings the configuration asks for (CS_WIDTH, CS_HEIGHT,
+// CS_FPS, CS_BITRATE_KBPS, CS_KEYFRAME_INTERVAL; 0 = one a second).
+EncoderSettings encoder_settings(const Config& config);
+
 // GStreamer factory names to try for a CS_ENCODER choice, best first.
 std::vector<std::string> encoder_candidates(EncoderChoice choice);
 

@@ -51,4 +51,17 @@ const char* to_string(Negotiation::State state);
 // Why `candidate` is not an RFC 8839 candidate attribute, or nothing.
 std::optional<std::string> candidate_syntax_error(std::string_view candidate);
 
+// A candidate's type ("host", "srflx", "prflx", "relay"), or "" when it has
+// none (the end-of-candidates mark).
+std::string_view candidate_type(std::string_view candidate);
+
+// 1:1 NAT (CS_ICE_PUBLIC_IP): a host candidate with its connection address
+// replaced by `public_ip`; any other candidate, or an empty `public_ip`,
+// unchanged. The local address stays what libnice bound, so checks that
+// the NAT forwards to it still match (TRAPS.md, "ICE behind NAT").
+std::string announce_host_address(std::string_view candidate, std::string_view public_ip);
+
+// The same for every a=candidate line of an SDP, and the c= lines.
+std::string announce_host_addresses_in_sdp(std::string_view sdp, std::string_view public_ip);
+
 }  // namespace cs::streaming

@@ -1,6 +1,8 @@
 #pragma once
-// The product's MediaSource: every viewer is a branch off the one shared
-// encoder's tee. Main loop only.
+// The product's MediaSource: every viewer is a branch off the tee of the
+// rendition (codec, rung) it receives; a viewer not pinned to a rung moves
+// along the ladder as its receiver reports say (RungController). Main loop
+// only.
 #include "cs/streaming/video_pipeline.hpp"
 #include "cs/streaming/viewer_branch.hpp"
 #include "cs/streaming/viewer_media.hpp"
@@ -12,6 +14,7 @@ class SharedMediaSource final : public MediaSource {
   SharedMediaSource(VideoPipeline& pipeline, IceSettings ice, RecoverySettings recovery)
       : pipeline_(pipeline), ice_(std::move(ice)), recovery_(recovery) {}
   std::unique_ptr<ViewerMedia> add_viewer(const std::string& name, const OfferSummary& offer,
+                                          const ViewerOptions& options,
                                           std::string& error) override;
 
  private:

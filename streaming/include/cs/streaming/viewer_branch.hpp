@@ -1,20 +1,30 @@
 #pragma once
-// One viewer's branch off the shared tee, in a bin of its own:
-//   tee → queue (leaky, small) → rtph264pay (the viewer's pt) → webrtcbin
+// One viewer's branch off a rendition's tee, in a bin of its own:
+//   rendition tee → input-selector → queue (leaky, small) → payloader (the
+//   viewer's codec and pt) → webrtcbin
+// A rung switch links a second rendition's tee to the selector and makes it
+// the active input at its first keyframe: the payloader after the switch
+// point keeps SSRC, sequence numbers and timestamps continuous, so the
+// viewer sees no renegotiation.
 // Built and torn down on the GLib main loop only. webrtcbin's own signals
 // fire on its threads; the owner (ViewerHub) marshals them back.
+#include <atomic>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "cs/streaming/gst_ref.hpp"
+#include "cs/streaming/ice_servers.hpp"
 #include "cs/streaming/offer.hpp"
 
 namespace cs::streaming {
 
 struct IceSettings {
-  std::string stun_server;                 // stun://host:port or empty
-  std::string turn_uri;                    // turn://user:pass@host:port or empty
+  IceServers servers;
   std::vector<std::string> ice_addresses;  // empty: all interfaces
+  int port_min = 0;                        // UDP port range; 0: any
+  int port_max = 0;
+  bool upnp = false;  // libnice's UPnP (SSDP discovery on the LAN)
 };
 
 // How a viewer's sender repairs loss (TRAPS.md, "Loss, NACK and keyframes").
@@ -46,6 +56,11 @@ enum class SenderTuning {
 Sender build_sender(GstBin* bin, const OfferSummary& offer, const IceSettings& ice,
                     SenderTuning tuning, const RecoverySettings& recovery, std::string& error);
 
+// A ghost "sink" pad onto `target` for a branch off the tee whose failures
+// stay its own: the tee always hears OK from it (a fatal return would stop
+// the tee for every branch). Floating: add it to the branch's bin.
+GstPad* make_shielded_sink(GstPad* target);
+
 class ViewerBranch {
  public:
   // Builds the bin for this offer and configures the transceiver so that
@@ -61,8 +76,21 @@ class ViewerBranch {
   // links it to a new tee pad, in that order, so the tee never pushes into
   // a branch that is not yet playing.
   bool attach(GstElement* pipeline, GstElement* tee);
-  // Unlinks from the tee, takes the bin to NULL and out of the pipeline.
+  // Unlinks from the tee(s), takes the bin to NULL and out of the pipeline.
   void detach();
+
+  // Links `tee` as a second input; it becomes the one sent at its first
+  // keyframe (the caller asks that rendition for one). False if a switch is
+  // already under way or the link fails.
+  bool switch_to(GstElement* tee);
+  // The switch has happened: the old input is released (main loop). True
+  // once per switch.
+  bool finish_switch();
+  // Gives up a switch whose keyframe never came: the second input goes.
+  void cancel_switch();
+  bool switching() const { return next_ != nullptr; }
+  // The SSRC its payloader sends with (0 before it has started).
+  guint media_ssrc() const;
 
   GstElement* webrtcbin() const { return webrtcbin_.get(); }
   GstElement* bin() const { return bin_.get(); }
@@ -74,12 +102,21 @@ class ViewerBranch {
   bool build(const std::string& name, const OfferSummary& offer, const IceSettings& ice,
              const RecoverySettings& recovery, std::string& error);
 
+  // One rendition's tee feeding the selector through a shielded ghost pad.
+  struct Input;
+  std::unique_ptr<Input> link_input(GstElement* tee);
+  void release_input(std::unique_ptr<Input>& input);
+
   ElementRef bin_;
+  ElementRef selector_;
   ElementRef queue_;
+  ElementRef payloader_;
   ElementRef webrtcbin_;
   GstElement* pipeline_ = nullptr;  // borrowed while attached
-  GstElement* tee_ = nullptr;
-  PadRef tee_pad_;
+  bool uses_turn_ = false;
+  std::unique_ptr<Input> input_;  // the one sent
+  std::unique_ptr<Input> next_;   // a switch under way
+  unsigned inputs_made_ = 0;
 };
 
 }  // namespace cs::streaming

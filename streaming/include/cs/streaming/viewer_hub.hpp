@@ -8,10 +8,14 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <gst/webrtc/webrtc.h>
 
+#include "cs/log.hpp"
+#include "cs/refusals.hpp"
 #include "cs/streaming/negotiation.hpp"
 #include "cs/streaming/viewer_media.hpp"
 
@@ -27,11 +31,23 @@ class ViewerOutbox {
   virtual void send_answer(ViewerId id, const std::string& sdp) = 0;
   virtual void send_candidate(ViewerId id, unsigned mline_index, const std::string& candidate) = 0;
   virtual void send_error(ViewerId id, const std::string& message) = 0;
+  // The viewer is refused or cut off for `reason`; close() follows. A
+  // transport that answers with a status (WHEP) maps the reason to one.
+  virtual void send_refusal(ViewerId id, Refusal /*reason*/, const std::string& message) {
+    send_error(id, message);
+  }
+  // The server's candidates are all out (ICE gathering complete).
+  virtual void gathering_done(ViewerId /*id*/) {}
+  // What the viewer receives: after the answer, and after every rung switch.
+  virtual void send_rendition(ViewerId id, const RenditionInfo& rendition) = 0;
   virtual void close(ViewerId id) = 0;
 };
 
 struct HubSettings {
   int max_viewers = 32;  // viewers that have sent an offer
+  // CS_CODECS: each viewer gets the first of these its offer has.
+  std::vector<VideoCodec> codecs = {VideoCodec::h264};
+  int rungs = 1;  // the ladder's, for checking an offer's pinned rung
   // From the socket opening to the media connecting; then an error and the
   // socket is closed. A socket that never offers holds no viewer slot and
   // starts no rendering, but it lives until then.
@@ -44,6 +60,14 @@ struct HubSettings {
   // receiver only every 5-8 s (measured: up to 7.1 s of silence); a frozen
   // viewer's WebSocket stops answering pings within 8 s as well.
   int peer_silence_timeout_s = 9;
+  // CS_ICE_PUBLIC_IP: announced in host candidates (answer and trickled).
+  std::string public_ip;
+  // For the checks when a viewer's gathering completes, and their messages:
+  // the TURN relays ("host:port", no credentials) and CS_ICE_PORT_RANGE.
+  std::vector<std::string> turn_relays;
+  std::string port_range;  // "50000-50100", or empty
+  // Where refusals are counted by reason (/metrics); may be null.
+  RefusalCounts* refusals = nullptr;
 };
 
 class ViewerHub {
@@ -55,13 +79,19 @@ class ViewerHub {
             std::function<void(bool active)> on_activity);
   ~ViewerHub();
 
-  void on_connected(ViewerId id);
-  void on_offer(ViewerId id, const std::string& sdp);
+  // `remote`: the client's address, carried in this viewer's log lines.
+  void on_connected(ViewerId id, const std::string& remote = {});
+  // `rung`: the offer message asks to be pinned to that rung.
+  void on_offer(ViewerId id, const std::string& sdp, std::optional<int> rung = std::nullopt);
   void on_candidate(ViewerId id, unsigned mline_index, const std::string& candidate);
-  void on_disconnected(ViewerId id);
+  // The viewer's transport is gone (its socket closed, its WHEP session deleted).
+  void on_disconnected(ViewerId id, const std::string& why = "socket closed");
   // A bus error from inside some viewer's branch: drop that viewer only.
   bool on_element_error(GstObject* source, const std::string& message);
   void close_all();
+
+  // A viewer's log context: its id and remote address (empty when unknown).
+  log::Viewer who(ViewerId id) const;
 
   std::size_t viewer_count() const;  // sockets that have offered
   std::size_t connected_count() const;
@@ -73,13 +103,15 @@ class ViewerHub {
   Viewer* find(ViewerId id);
   void remove(ViewerId id, const std::string& why);
   // Sends `message`, removes the viewer and closes its socket.
-  void refuse(ViewerId id, const std::string& message, const std::string& why);
+  void refuse(ViewerId id, Refusal reason, const std::string& message, const std::string& why);
   void on_negotiation_timeout(ViewerId id);
   void start_answer(ViewerId id, Viewer& viewer);
   void on_remote_description_set(ViewerId id);
   void on_answer_created(ViewerId id, GstWebRTCSessionDescription* answer);
   void on_local_candidate(ViewerId id, unsigned mline_index, const std::string& candidate);
   void on_connection_state(ViewerId id, int state);
+  void on_gathering_done(ViewerId id);
+  void on_host_candidates_due(ViewerId id);
   void apply_candidate(Viewer& viewer, const RemoteCandidate& candidate);
   void connect_signals(ViewerId id, Viewer& viewer);
   void update_activity();

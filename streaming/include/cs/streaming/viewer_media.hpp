@@ -5,10 +5,13 @@
 // seed design, kept as the benchmark's baseline). Main loop only.
 #include <gst/gst.h>
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "cs/streaming/offer.hpp"
+#include "cs/streaming/rendition.hpp"
 
 namespace cs::streaming {
 
@@ -25,6 +28,15 @@ class ViewerMedia {
   virtual bool sender_ready() const;
   // ICE and DTLS are up: the first keyframe can now arrive.
   virtual void on_connected() = 0;
+  // What the viewer receives now (codec, rung), where the design has renditions.
+  virtual std::optional<RenditionInfo> rendition() const { return std::nullopt; }
+};
+
+// What the viewer asked for beside its SDP, and where its media reports back.
+struct ViewerOptions {
+  std::optional<int> rung;  // pinned to this rung of the ladder (no adaptation)
+  // The viewer moved to another rendition (main loop).
+  std::function<void(const RenditionInfo&)> on_rendition;
 };
 
 class MediaSource {
@@ -32,6 +44,7 @@ class MediaSource {
   virtual ~MediaSource() = default;
   virtual std::unique_ptr<ViewerMedia> add_viewer(const std::string& name,
                                                   const OfferSummary& offer,
+                                                  const ViewerOptions& options,
                                                   std::string& error) = 0;
 };
 
