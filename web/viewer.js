@@ -97,6 +97,25 @@
     return `${scheme}//${location.host}/ws${tokenQuery}`;
   }
 
+  // One viewer session, whichever transport signals for it. A new session may
+  // get another codec or rung (another server), so those are forgotten.
+  function newSession(transport) {
+    const s = {
+      ws: null,
+      pc: null,
+      closed: false,
+      sentEndOfCandidates: false,
+      pendingRemoteIce: [],
+      opened: true,
+      ...transport,
+    };
+    session = s;
+    stats.codec = null;
+    stats.rendition = null;
+    setState('connecting');
+    return s;
+  }
+
   function connect() {
     reconnectTimer = null;
     if (useWhep) {
@@ -107,19 +126,7 @@
       connectJanus();
       return;
     }
-    const s = {
-      ws: new WebSocket(wsUrl()),
-      pc: null,
-      closed: false,
-      sentEndOfCandidates: false,
-      pendingRemoteIce: [],
-      opened: false,
-    };
-    session = s;
-    // A new session may get another codec or rung (another server).
-    stats.codec = null;
-    stats.rendition = null;
-    setState('connecting');
+    const s = newSession({ ws: new WebSocket(wsUrl()), opened: false });
     s.ws.onopen = () => {
       s.opened = true;
       startPeer(s).catch((e) => fail(s, `offer: ${e.message || e}`));
@@ -136,19 +143,7 @@
   // WHEP: the offer goes out at once; the answer comes back with all of the
   // server's candidates; ours follow in PATCHes once the session exists.
   function connectWhep() {
-    const s = {
-      ws: null,
-      whep: { resource: null, etag: null, ufrag: null, pwd: null, queued: [], ended: false },
-      pc: null,
-      closed: false,
-      sentEndOfCandidates: false,
-      pendingRemoteIce: [],
-      opened: true,
-    };
-    session = s;
-    stats.codec = null;
-    stats.rendition = null;
-    setState('connecting');
+    const s = newSession({ whep: { resource: null, etag: null, ufrag: null, pwd: null, queued: [], ended: false } });
     startPeer(s).catch((e) => fail(s, `whep: ${e.message || e}`));
   }
 
@@ -211,19 +206,7 @@
   // mountpoint, answer the offer its event carries with "start"; events
   // arrive by long poll, and a keepalive holds the session.
   function connectJanus() {
-    const s = {
-      ws: null,
-      janus: { session: null, handle: null, keepalive: null, tx: 0 },
-      pc: null,
-      closed: false,
-      sentEndOfCandidates: false,
-      pendingRemoteIce: [],
-      opened: true,
-    };
-    session = s;
-    stats.codec = null;
-    stats.rendition = null;
-    setState('connecting');
+    const s = newSession({ janus: { session: null, handle: null, keepalive: null, tx: 0 } });
     startJanus(s).catch((e) => fail(s, `janus: ${e.message || e}`));
   }
 

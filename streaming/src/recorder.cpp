@@ -121,7 +121,7 @@ std::string Recorder::build(const RecorderSettings& settings) {
   shared_->path = settings.path;
   shared_->segmented = settings.segment_seconds > 0;
 
-  bin_ = ElementRef::ref_sink(gst_bin_new("recorder"));
+  auto bin_ref = ElementRef::ref_sink(gst_bin_new("recorder"));
   auto queue = make_element("queue", "recorder-queue");
   auto parse = make_element("h264parse", "recorder-parse");
   auto muxer = make_element(
@@ -129,7 +129,7 @@ std::string Recorder::build(const RecorderSettings& settings) {
   file_sink_ = make_element("filesink", "recorder-file");
   ElementRef splitter;
   if (shared_->segmented) splitter = make_element("splitmuxsink", "recorder-segments");
-  if (!bin_ || !queue || !parse || !muxer || !file_sink_ || (shared_->segmented && !splitter))
+  if (!bin_ref || !queue || !parse || !muxer || !file_sink_ || (shared_->segmented && !splitter))
     return "cannot create the recorder's elements";
 
   g_object_set(queue.get(), "max-size-buffers", 0u, "max-size-bytes", 0u, "max-size-time", kQueueNs,
@@ -143,7 +143,7 @@ std::string Recorder::build(const RecorderSettings& settings) {
   g_object_set(file_sink_.get(), "sync", FALSE, "async", FALSE, nullptr);
   gst_util_set_object_arg(G_OBJECT(file_sink_.get()), "buffer-mode", "unbuffered");
 
-  GstBin* bin = GST_BIN(bin_.get());
+  GstBin* bin = GST_BIN(bin_ref.get());
   gst_bin_add_many(bin, queue.get(), parse.get(), nullptr);
   bool linked = gst_element_link(queue.get(), parse.get());
   if (shared_->segmented) {
@@ -174,19 +174,8 @@ std::string Recorder::build(const RecorderSettings& settings) {
   gst_pad_add_probe(file_in.get(), GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, watch_final_eos,
                     shared_.get(), nullptr);
   auto queue_sink = PadRef::adopt(gst_element_get_static_pad(queue.get(), "sink"));
-  gst_element_add_pad(bin_.get(), make_shielded_sink(queue_sink.get()));
-
-  // Into the pipeline and playing before the tee feeds it (as a viewer's).
-  GstElement* pipeline = pipeline_.pipeline();
-  if (!gst_bin_add(GST_BIN(pipeline), bin_.get())) return "cannot add the recorder";
-  attached_ = true;
-  if (!gst_element_sync_state_with_parent(bin_.get())) return "the recorder failed to start";
-  std::string unused;
-  holds_primary_ = pipeline_.acquire(pipeline_.primary().key(), unused) != nullptr;
-  tee_pad_ = PadRef::adopt(gst_element_request_pad_simple(pipeline_.tee(), "src_%u"));
-  auto sink = PadRef::adopt(gst_element_get_static_pad(bin_.get(), "sink"));
-  if (!tee_pad_ || gst_pad_link(tee_pad_.get(), sink.get()) != GST_PAD_LINK_OK)
-    return "cannot link the recorder to the tee";
+  gst_element_add_pad(bin_ref.get(), make_shielded_sink(queue_sink.get()));
+  if (auto error = tap_.attach(std::move(bin_ref), "the recorder"); !error.empty()) return error;
   if (splitter) {
     splitter_ = std::move(splitter);
     split_timer_ = g_timeout_add(
@@ -216,23 +205,17 @@ void Recorder::split() {
   pipeline_.request_keyframe();
 }
 
-Recorder::Recorder(VideoPipeline& pipeline) : pipeline_(pipeline) {}
+Recorder::Recorder(VideoPipeline& pipeline) : pipeline_(pipeline), tap_(pipeline) {}
 
 Recorder::~Recorder() {
   detach();
 }
 
-bool Recorder::owns(GstObject* object) const {
-  return object && bin_ &&
-         (object == GST_OBJECT(bin_.get()) ||
-          gst_object_has_as_ancestor(object, GST_OBJECT(bin_.get())));
-}
-
 bool Recorder::on_error(GstObject* source, const std::string& message) {
-  if (!owns(source)) return false;
+  if (!tap_.owns(source)) return false;
   // One failure can post several errors (the sink's, then the queue's
   // "streaming stopped"); the first ends the recording.
-  if (!attached_) {
+  if (!tap_.attached()) {
     log::debug("recording: after it stopped: ", GST_OBJECT_NAME(source), ": ", message);
     return true;
   }
@@ -244,16 +227,14 @@ bool Recorder::on_error(GstObject* source, const std::string& message) {
 }
 
 void Recorder::stop(const std::string& why, int wait_ms) {
-  if (!attached_) return;
-  // No frame after the EOS: releasing the tee's pad unlinks it under the
-  // tee's lock, a buffer in flight finishing first.
-  if (tee_pad_) gst_element_release_request_pad(pipeline_.tee(), tee_pad_.get());
-  tee_pad_.reset();
+  if (!tap_.attached()) return;
+  // No frame after the EOS.
+  tap_.unlink();
   {
     std::lock_guard lock(shared_->mutex);
     shared_->stopping = true;
   }
-  auto sink = PadRef::adopt(gst_element_get_static_pad(bin_.get(), "sink"));
+  auto sink = PadRef::adopt(gst_element_get_static_pad(tap_.bin(), "sink"));
   // The muxer writes its last fragment and index on EOS, then passes it on.
   const bool sent = sink && gst_pad_send_event(sink.get(), gst_event_new_eos());
   bool finished = false;
@@ -273,17 +254,7 @@ void Recorder::stop(const std::string& why, int wait_ms) {
 void Recorder::detach() {
   if (split_timer_) g_source_remove(split_timer_);
   split_timer_ = 0;
-  if (!attached_) return;
-  attached_ = false;
-  if (tee_pad_) gst_element_release_request_pad(pipeline_.tee(), tee_pad_.get());
-  tee_pad_.reset();
-  if (holds_primary_) pipeline_.release(pipeline_.primary().key());
-  holds_primary_ = false;
-  // bin_ stays: errors its elements posted before this still name it, and
-  // on_error must recognise them as the recorder's.
-  gst_element_set_locked_state(bin_.get(), TRUE);
-  gst_element_set_state(bin_.get(), GST_STATE_NULL);
-  gst_bin_remove(GST_BIN(pipeline_.pipeline()), bin_.get());
+  tap_.detach();
 }
 
 }  // namespace cs::streaming

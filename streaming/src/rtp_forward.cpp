@@ -66,7 +66,7 @@ GRef<GInetAddress> resolve(const std::string& host, std::string& error) {
 }  // namespace
 
 RtpForward::RtpForward(VideoPipeline& pipeline, const RtpTarget& target, ForwardCounters* counters)
-    : pipeline_(pipeline), target_(target), counters_(counters) {
+    : target_(target), counters_(counters), tap_(pipeline) {
   const bool v6 = target.host.find(':') != std::string::npos;
   name_ = (v6 ? "[" + target.host + "]" : target.host) + ":" + std::to_string(target.port);
 }
@@ -75,7 +75,7 @@ RtpForward::Result RtpForward::start(VideoPipeline& pipeline, const RtpTarget& t
                                      ForwardCounters* counters) {
   std::unique_ptr<RtpForward> forward(new RtpForward(pipeline, target, counters));
   if (auto error = forward->build(); !error.empty()) {
-    forward->detach();
+    forward->tap_.detach();
     return {nullptr, error};
   }
   // Janus shows a viewer nothing before a keyframe with SPS/PPS.
@@ -106,7 +106,7 @@ std::string RtpForward::build() {
     return error;
   }
 
-  bin_ = ElementRef::ref_sink(gst_bin_new(("forward-" + name_).c_str()));
+  auto bin = ElementRef::ref_sink(gst_bin_new(("forward-" + name_).c_str()));
   auto queue = make_element("queue");
   auto pay = make_element("rtph264pay");
   auto session = make_element("rtpsession");
@@ -114,7 +114,7 @@ std::string RtpForward::build() {
   auto rtcp_sink = make_element("udpsink");
   auto rtcp_src = make_element("udpsrc");
   auto sync_sink = make_element("fakesink");  // sender reports from Janus: not used
-  if (!bin_ || !queue || !pay || !session || !rtp_sink || !rtcp_sink || !rtcp_src || !sync_sink)
+  if (!bin || !queue || !pay || !session || !rtp_sink || !rtcp_sink || !rtcp_src || !sync_sink)
     return "cannot create the forward's elements";
 
   g_object_set(queue.get(), "max-size-buffers", 0u, "max-size-bytes", 0u, "max-size-time", kQueueNs,
@@ -134,9 +134,8 @@ std::string RtpForward::build() {
                rtcp_caps.get(), nullptr);
   g_object_set(sync_sink.get(), "sync", FALSE, "async", FALSE, nullptr);
 
-  GstBin* bin = GST_BIN(bin_.get());
-  gst_bin_add_many(bin, queue.get(), pay.get(), session.get(), rtp_sink.get(), rtcp_sink.get(),
-                   rtcp_src.get(), sync_sink.get(), nullptr);
+  gst_bin_add_many(GST_BIN(bin.get()), queue.get(), pay.get(), session.get(), rtp_sink.get(),
+                   rtcp_sink.get(), rtcp_src.get(), sync_sink.get(), nullptr);
   bool linked = gst_element_link(queue.get(), pay.get()) &&
                 gst_element_link_pads(pay.get(), "src", session.get(), "send_rtp_sink") &&
                 gst_element_link_pads(session.get(), "send_rtp_src", rtp_sink.get(), "sink") &&
@@ -159,63 +158,31 @@ std::string RtpForward::build() {
   g_object_unref(internal);
 
   auto queue_sink = PadRef::adopt(gst_element_get_static_pad(queue.get(), "sink"));
-  gst_element_add_pad(bin_.get(), make_shielded_sink(queue_sink.get()));
-
-  // Into the pipeline and playing before the tee feeds it (as a viewer's).
-  if (!gst_bin_add(GST_BIN(pipeline_.pipeline()), bin_.get())) return "cannot add the forward";
-  attached_ = true;
-  if (!gst_element_sync_state_with_parent(bin_.get())) return "the forward failed to start";
-  std::string unused;
-  holds_primary_ = pipeline_.acquire(pipeline_.primary().key(), unused) != nullptr;
-  tee_pad_ = PadRef::adopt(gst_element_request_pad_simple(pipeline_.tee(), "src_%u"));
-  auto sink = PadRef::adopt(gst_element_get_static_pad(bin_.get(), "sink"));
-  if (!tee_pad_ || gst_pad_link(tee_pad_.get(), sink.get()) != GST_PAD_LINK_OK)
-    return "cannot link the forward to the tee";
-  return {};
+  gst_element_add_pad(bin.get(), make_shielded_sink(queue_sink.get()));
+  return tap_.attach(std::move(bin), "the forward");
 }
 
 RtpForward::~RtpForward() {
-  detach();
+  tap_.detach();
   if (rtcp_socket_) g_socket_close(rtcp_socket_.get(), nullptr);
 }
 
-bool RtpForward::owns(GstObject* object) const {
-  return object && bin_ &&
-         (object == GST_OBJECT(bin_.get()) ||
-          gst_object_has_as_ancestor(object, GST_OBJECT(bin_.get())));
-}
-
 bool RtpForward::on_error(GstObject* source, const std::string& message) {
-  if (!owns(source)) return false;
-  if (!attached_) {
+  if (!tap_.owns(source)) return false;
+  if (!tap_.attached()) {
     log::debug("forward ", name_, ": after it stopped: ", GST_OBJECT_NAME(source), ": ", message);
     return true;
   }
   log::error("forward ", name_, ": stopped (", GST_OBJECT_NAME(source), ": ", message,
              "); streaming goes on");
-  detach();
+  tap_.detach();
   return true;
 }
 
 void RtpForward::stop(const std::string& why) {
-  if (!attached_) return;
-  detach();
+  if (!tap_.attached()) return;
+  tap_.detach();
   log::info("forward ", name_, ": stopped (", why, ")");
-}
-
-void RtpForward::detach() {
-  if (!attached_) return;
-  attached_ = false;
-  // Releasing the tee's pad unlinks it under the tee's lock; a buffer in
-  // flight on it finishes first.
-  if (tee_pad_) gst_element_release_request_pad(pipeline_.tee(), tee_pad_.get());
-  tee_pad_.reset();
-  if (holds_primary_) pipeline_.release(pipeline_.primary().key());
-  holds_primary_ = false;
-  // bin_ stays: errors posted before this still name it (see on_error).
-  gst_element_set_locked_state(bin_.get(), TRUE);
-  gst_element_set_state(bin_.get(), GST_STATE_NULL);
-  gst_bin_remove(GST_BIN(pipeline_.pipeline()), bin_.get());
 }
 
 }  // namespace cs::streaming

@@ -323,6 +323,8 @@ export function benchFields({ before, after, log, elapsedS, screencast }) {
     // server's last rendition message.
     codec: after.codec ?? null,
     rung: after.rendition?.rung ?? null,
+    // Rung switches during the run (the server sends a rendition message for each).
+    rungSwitches: (after.renditions?.length ?? 0) - (before.renditions?.length ?? 0),
     nacksSent: counterDelta(before, after, 'nackCount'),
     plisSent: counterDelta(before, after, 'pliCount'),
     firsSent: counterDelta(before, after, 'firCount'),

@@ -29,7 +29,8 @@ for n, line in enumerate(lines, 1):
     fps, freeze = d["framesPerSecond"], d["longestFreezeMs"]
     print(f"run_loss_test: viewer {n}, {loss} % UDP loss: {fps} fps (>= {min_fps}), longest "
           f"freeze {freeze} ms (<= {max_freeze}), NACKs {d.get('nacksSent')}, PLIs "
-          f"{d.get('plisSent')}, latency p95 {d['latencyMs']['p95']} ms")
+          f"{d.get('plisSent')}, latency p95 {d['latencyMs']['p95']} ms, rung {d.get('rung')} "
+          f"after {d.get('rungSwitches')} switches")
     ok = ok and fps >= min_fps and freeze <= max_freeze
 sys.exit(0 if ok else 1)
 PY

@@ -47,7 +47,7 @@ class JanusViewer : public Client {
   int id_;
   const Options& options_;
   FrameStats stats_;
-  HttpClient http_;
+  HttpClient http_{0};  // no timeout: the long poll waits up to 30 s
   std::unique_ptr<Peer> peer_;
   std::uint64_t session_ = 0;
   std::uint64_t handle_ = 0;

@@ -87,15 +87,15 @@ void WhepViewer::on_offer(const std::string& sdp) {
       offered_.push_back(line.substr(space + 1, line.find('/', space) - space - 1));
   }
   log_info(id_, "POST " + post_url_ + " (the offer)");
-  WhepHttpRequest request{.method = "POST",
-                          .url = post_url_,
-                          .content_type = "application/sdp",
-                          .body = sdp,
-                          .headers = auth_headers()};
-  http_.request(request, [this](WhepHttpReply reply) { on_created(std::move(reply)); });
+  HttpRequest request{.method = "POST",
+                      .url = post_url_,
+                      .content_type = "application/sdp",
+                      .body = sdp,
+                      .headers = auth_headers()};
+  http_.request(request, [this](HttpReply reply) { on_created(std::move(reply)); });
 }
 
-void WhepViewer::on_created(WhepHttpReply reply) {
+void WhepViewer::on_created(HttpReply reply) {
   post_status_ = static_cast<int>(reply.status);
   if (reply.status != SOUP_STATUS_CREATED) {
     post_error_ = reply.describe();
@@ -162,12 +162,12 @@ void WhepViewer::flush_trickle() {
   auto headers = auth_headers();
   if (!etag_.empty()) headers.emplace_back("If-Match", etag_);
   patch_in_flight_ = true;
-  WhepHttpRequest request{.method = "PATCH",
-                          .url = resource_url_,
-                          .content_type = "application/trickle-ice-sdpfrag",
-                          .body = fragment,
-                          .headers = std::move(headers)};
-  http_.request(request, [this, sent, send_end](WhepHttpReply reply) {
+  HttpRequest request{.method = "PATCH",
+                      .url = resource_url_,
+                      .content_type = "application/trickle-ice-sdpfrag",
+                      .body = fragment,
+                      .headers = std::move(headers)};
+  http_.request(request, [this, sent, send_end](HttpReply reply) {
     patch_in_flight_ = false;
     patch_statuses_.push_back(static_cast<int>(reply.status));
     if (reply.status != SOUP_STATUS_NO_CONTENT) {
@@ -192,12 +192,12 @@ void WhepViewer::send_delete() {
   if (!created_ || delete_in_flight_ || delete_status_ >= 0) return;
   delete_in_flight_ = true;
   log_info(id_, "DELETE " + resource_url_);
-  WhepHttpRequest request{.method = "DELETE",
-                          .url = resource_url_,
-                          .content_type = {},
-                          .body = {},
-                          .headers = auth_headers()};
-  http_.request(request, [this](WhepHttpReply reply) {
+  HttpRequest request{.method = "DELETE",
+                      .url = resource_url_,
+                      .content_type = {},
+                      .body = {},
+                      .headers = auth_headers()};
+  http_.request(request, [this](HttpReply reply) {
     delete_in_flight_ = false;
     delete_status_ = static_cast<int>(reply.status);
     if (reply.status != SOUP_STATUS_OK && reply.status != SOUP_STATUS_NO_CONTENT) {

@@ -12,9 +12,9 @@
 
 #include "client.hpp"
 #include "frame_stats.hpp"
+#include "http_client.hpp"
 #include "options.hpp"
 #include "peer.hpp"
-#include "whep_client.hpp"
 
 namespace cstest {
 
@@ -30,7 +30,7 @@ class WhepViewer : public Client {
 
  private:
   void on_offer(const std::string& sdp);
-  void on_created(WhepHttpReply reply);
+  void on_created(HttpReply reply);
   void on_local_candidate(const std::string& candidate);
   void on_gathering_complete();
   void flush_trickle();
@@ -41,7 +41,7 @@ class WhepViewer : public Client {
   int id_;
   const Options& options_;
   FrameStats stats_;
-  WhepHttp http_;
+  HttpClient http_;
   std::unique_ptr<Peer> peer_;
   std::string post_url_;
   bool failed_ = false;

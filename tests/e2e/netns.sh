@@ -200,8 +200,10 @@ cs_start_server() {
     CS_ICE_ADDRESSES="$CS_SERVER_IP" "$@" "$CS_SERVER_BIN"
   CS_SERVER_PID=$CS_LAST_PID
   CS_SERVER_PIDS+=("$CS_SERVER_PID")
-  cs_wait_port "$CS_SERVER_IP" "$CS_PORT" 30 "$CS_SERVER_PID" ||
-    cs_fail "server did not open $CS_SERVER_IP:$CS_PORT within 30 s"
+  local waited=0
+  cs_wait_port "$CS_SERVER_IP" "$CS_PORT" 30 "$CS_SERVER_PID" || waited=$?
+  ((waited != 2)) || cs_fail "server exited at start: $(tail -n 5 "$CS_TMP/server.err")"
+  ((waited == 0)) || cs_fail "server did not open $CS_SERVER_IP:$CS_PORT within 30 s"
   cs_log "server up (pid $CS_SERVER_PID)"
 }
 

@@ -190,7 +190,7 @@ cs_server_alive || cs_fail "server died"
 cs_stop_server
 
 # ---- 4. CS_MAX_VIEWERS=1, CS_AUTH_TOKEN -------------------------------------
-token="whep-token-$$"
+token="whep-token-$$-abcdefghij"  # 16 characters at least, whatever the PID
 # STUN and TURN (REST secret) that nothing answers, inside the namespace: the
 # player is handed them in Link headers, the server answers at its deadline.
 cs_start_server "${size[@]}" CS_LOG_LEVEL=debug CS_MAX_VIEWERS=1 CS_AUTH_TOKEN="$token" \

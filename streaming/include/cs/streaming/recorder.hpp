@@ -19,6 +19,7 @@
 
 #include "cs/recording_files.hpp"
 #include "cs/streaming/gst_ref.hpp"
+#include "cs/streaming/primary_tap.hpp"
 #include "cs/streaming/video_pipeline.hpp"
 
 namespace cs::streaming {
@@ -50,7 +51,7 @@ class Recorder {
   // Ends the file properly: no more frames from the tee, EOS through the
   // muxer, waited for up to `wait_ms`, then the branch goes.
   void stop(const std::string& why, int wait_ms = 3000);
-  bool recording() const { return attached_; }
+  bool recording() const { return tap_.attached(); }
 
   // Shared with the branch's streaming threads; outlives the branch.
   struct Shared;
@@ -58,20 +59,16 @@ class Recorder {
  private:
   explicit Recorder(VideoPipeline& pipeline);
   std::string build(const RecorderSettings& settings);
-  bool owns(GstObject* object) const;
   void detach();
   void split();  // main loop, every segment_seconds
 
   VideoPipeline& pipeline_;
   std::function<void()> on_stopped_;
-  std::unique_ptr<Shared> shared_;  // declared before bin_: destroyed after it
-  ElementRef bin_;
+  std::unique_ptr<Shared> shared_;  // declared before tap_: destroyed after the branch
+  PrimaryTap tap_;
   ElementRef file_sink_;
-  PadRef tee_pad_;
-  bool holds_primary_ = false;  // a user of the top H.264 rendition, so it encodes
-  ElementRef splitter_;         // segmented recordings only
+  ElementRef splitter_;  // segmented recordings only
   guint split_timer_ = 0;
-  bool attached_ = false;
 };
 
 }  // namespace cs::streaming

@@ -24,6 +24,7 @@
 
 #include "cs/config.hpp"
 #include "cs/streaming/gst_ref.hpp"
+#include "cs/streaming/primary_tap.hpp"
 #include "cs/streaming/video_pipeline.hpp"
 
 namespace cs::streaming {
@@ -54,25 +55,19 @@ class RtpForward {
   // forward, streaming goes on. False when the source is not this forward's.
   bool on_error(GstObject* source, const std::string& message);
   void stop(const std::string& why);
-  bool forwarding() const { return attached_; }
+  bool forwarding() const { return tap_.attached(); }
   // "10.77.0.1:5004" (RTCP on 5005).
   const std::string& name() const { return name_; }
 
  private:
   RtpForward(VideoPipeline& pipeline, const RtpTarget& target, ForwardCounters* counters);
   std::string build();
-  bool owns(GstObject* object) const;
-  void detach();
 
-  VideoPipeline& pipeline_;
   RtpTarget target_;
   ForwardCounters* counters_;
   std::string name_;
   GRef<GSocket> rtcp_socket_;  // shared by the RTCP udpsrc and udpsink; closed here
-  ElementRef bin_;
-  PadRef tee_pad_;
-  bool holds_primary_ = false;
-  bool attached_ = false;
+  PrimaryTap tap_;
 };
 
 }  // namespace cs::streaming
