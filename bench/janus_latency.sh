@@ -20,6 +20,8 @@ cs_start_bg janus "$here/../scripts/janus.sh" --interface "$CS_SERVER_IP" --http
   --rtp-port "$rtp_port" --port-range 20000-20049 --debug-level 3
 janus_pid=$CS_LAST_PID
 cs_wait_port "$CS_SERVER_IP" 8088 15 "$janus_pid" || cs_fail "janus did not open its HTTP port"
+# janus.sh with a temporary config runs Janus as its child: count that one.
+janus_pid=$(pgrep -P "$janus_pid" -x janus || echo "$janus_pid")
 cs_start_server CS_FORWARD_RTP="$CS_SERVER_IP:$rtp_port"
 sleep 3  # Janus has seen the stream and its first keyframe
 
