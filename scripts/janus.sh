@@ -138,6 +138,9 @@ cube: {
 	videopt = 96
 	videocodec = "h264"
 	videofmtp = "profile-level-id=42e01f;packetization-mode=1"
+	# Negotiates the playout-delay extension, so that a viewer may ask for
+	# none ("configure" with min_delay/max_delay 0) as the server's own do.
+	playoutdelay_ext = true
 }
 CFG
 

@@ -253,6 +253,9 @@
         const answer = await pc.createAnswer();
         await pc.setLocalDescription(answer);
         await janusPost(s, handleUrl, { janus: 'message', body: { request: 'start' }, jsep: { type: 'answer', sdp: answer.sdp } });
+        // No playout delay, as the server's own stream asks (a mountpoint
+        // with playoutdelay_ext; Janus ignores it otherwise).
+        await janusPost(s, handleUrl, { janus: 'message', body: { request: 'configure', min_delay: 0, max_delay: 0 } });
         return;
       }
     }
