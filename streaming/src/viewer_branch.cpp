@@ -29,18 +29,24 @@ NiceAgent* nice_agent_of(GstElement* webrtcbin) {
   return agent;  // a reference, or null
 }
 
-// What webrtcbin 1.22 says to its ICE agent itself: the UDP port range
-// (honoured when set before negotiation; TRAPS.md) and the TURN relays,
-// each with credentials of this viewer's own.
+// What webrtcbin 1.22 says to its ICE agent itself: UDP only, the UDP port
+// range (honoured when set before negotiation; TRAPS.md) and the TURN
+// relays, each with credentials of this viewer's own.
+// ICE-TCP is off: its passive candidates listen on the same range, and a
+// connection the server closed leaves that port in TIME_WAIT for 60 s;
+// libnice then cannot bind it and gives up the stream's whole gathering,
+// UDP candidates too, so a freed port refused the next viewer (e2e_ice_nat,
+// about 1 run in 6). Viewers that cannot use UDP use TURN over TCP instead.
 void configure_ice_servers(GstElement* webrtcbin, const std::string& name, const IceSettings& ice) {
-  if (ice.port_min > 0) {
-    GstObject* agent = nullptr;
-    g_object_get(webrtcbin, "ice-agent", &agent, nullptr);
-    if (agent) {
+  GstObject* agent = nullptr;
+  g_object_get(webrtcbin, "ice-agent", &agent, nullptr);
+  if (agent) {
+    if (g_object_class_find_property(G_OBJECT_GET_CLASS(agent), "ice-tcp"))
+      g_object_set(agent, "ice-tcp", FALSE, nullptr);
+    if (ice.port_min > 0)
       g_object_set(agent, "min-rtp-port", static_cast<guint>(ice.port_min), "max-rtp-port",
                    static_cast<guint>(ice.port_max), nullptr);
-      gst_object_unref(agent);
-    }
+    gst_object_unref(agent);
   }
   if (!ice.servers.stun.empty())
     g_object_set(webrtcbin, "stun-server", ice.servers.stun.c_str(), nullptr);
