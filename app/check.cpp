@@ -149,7 +149,9 @@ void check_frame(Report& report, const Config& config, const streaming::EncoderS
     return;
   }
   const std::int64_t start = render::monotonic_ns();
-  const bool rendered = render::render_frame(*renderer.renderer, pipeline, 0, start, nullptr);
+  render::Scene scene;
+  const bool rendered =
+      render::render_frame(*renderer.renderer, pipeline, 0, scene, nullptr, nullptr);
   const double render_ms = ms_since(start);
   if (!rendered) {
     report.problem("renderer: the frame failed: " + renderer.renderer->failure());

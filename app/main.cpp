@@ -335,6 +335,8 @@ int run(const Config& config, Design design) {
   if (config.ice_port_min > 0)
     hub_settings.port_range =
         std::to_string(config.ice_port_min) + "-" + std::to_string(config.ice_port_max);
+  hub_settings.control = config.control;
+  hub_settings.steer = [&renderer](const render::SceneInput& input) { renderer.steer(input); };
   // Rendering runs while anyone watches, a recording is being written or a
   // forward sends the stream on: the server's own viewers are one user of
   // the frames among others.

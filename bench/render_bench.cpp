@@ -167,7 +167,7 @@ int main(int argc, char** argv) {
           }
           const auto t0 = std::chrono::steady_clock::now();
           const auto n = static_cast<std::uint32_t>(i);
-          if (!made.renderer->draw(i / 30.0, {n, n})) {
+          if (!made.renderer->draw({.spin = i / 30.0}, {n, n, 0u})) {
             std::fprintf(stderr, "draw failed: %s\n", made.renderer->failure().c_str());
             return 1;
           }

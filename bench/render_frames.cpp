@@ -45,8 +45,8 @@ int main(int argc, char** argv) {
   for (int i = 0; i < frames; ++i) {
     const auto n = static_cast<std::uint32_t>(i);
     if (!made.renderer->draw(
-            static_cast<double>(i) / fps,
-            {static_cast<std::uint32_t>(static_cast<long long>(i) * 1000 / fps), n}) ||
+            {.spin = static_cast<double>(i) / fps},
+            {static_cast<std::uint32_t>(static_cast<long long>(i) * 1000 / fps), n, 0u}) ||
         !made.renderer->read_back(frame.data())) {
       std::fprintf(stderr, "frame %d: %s\n", i, made.renderer->failure().c_str());
       std::fclose(out);

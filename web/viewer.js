@@ -33,6 +33,13 @@
   const GRAPH_HEADER_CSS_PX = 13;
   const GRAPH_LATENCY_COLOR = '#5fd0f5';
   const GRAPH_GAP_COLOR = '#f2b44a';
+  // Control channel: degrees of turn per pixel dragged, spin speed steps
+  // and bounds (the server's), inputs remembered for input → photon.
+  const DRAG_DEGREES_PER_PX = 0.4;
+  const SPEED_STEP = 1.5;
+  const SPEED_MAX = 8;
+  const PENDING_INPUTS_CAP = 64;
+  const INPUT_LATENCIES_CAP = 1000;
 
   const video = document.getElementById('video');
   const overlayText = document.getElementById('overlay-text');
@@ -75,6 +82,14 @@
     codec: null,
     rendition: null,
     renditions: [],
+    // The control channel: whether this viewer may steer ({steer, policy},
+    // the server's word), the stamp of the newest input the picture shows
+    // (timecode row 2), and input → photon latencies of this page's inputs.
+    control: null,
+    inputStamp: 0,
+    inputToPhotonMs: null,
+    inputToPhotonP50Ms: null,
+    inputLatencies: [],
   };
   window.csStats = stats;
   window.csFrameLog = [];
@@ -83,6 +98,9 @@
   };
 
   let session = null;
+  let pendingInputs = []; // stamps (wall ms) of inputs sent, oldest first
+  let spinSpeed = 1;
+  let spinPaused = false;
   let backoffMs = BACKOFF_MIN_MS;
   let reconnectTimer = null;
   let recentLatencies = []; // {at, latencyMs} for the p50 window
@@ -112,6 +130,7 @@
     session = s;
     stats.codec = null;
     stats.rendition = null;
+    stats.control = null;
     setState('connecting');
     return s;
   }
@@ -300,6 +319,7 @@
     const transceiver = pc.addTransceiver('video', { direction: 'recvonly' });
     preferH264(transceiver);
     setLowLatency(transceiver.receiver);
+    if (!s.whep) openControl(s, pc);
 
     pc.ontrack = (ev) => attachStream(ev.streams[0] || new MediaStream([ev.track]));
     pc.onicecandidate = (ev) => sendCandidate(s, ev.candidate);
@@ -452,6 +472,7 @@
       const headers = token ? { Authorization: `Bearer ${token}` } : {};
       fetch(s.whep.resource, { method: 'DELETE', headers, keepalive: true }).catch(() => {});
     }
+    if (s.control) s.control.onmessage = null;
     if (s.pc) {
       s.pc.onconnectionstatechange = s.pc.onicecandidate = s.pc.ontrack = null;
       s.pc.close();
@@ -518,7 +539,7 @@
   const strip = document.createElement('canvas');
   const stripCtx = strip.getContext('2d', { willReadFrequently: true });
 
-  // Returns {renderMs, frame} or null when the frame has no usable strip.
+  // Returns {renderMs, frame, input} or null when the frame has no usable strip.
   function decodeTimecode() {
     const w = video.videoWidth;
     const h = video.videoHeight;
@@ -526,7 +547,7 @@
     const rowH = Math.floor(h / STRIP_ROW_DIVISOR);
     if (blockW < 1 || rowH < 1) return null;
     const stripW = blockW * STRIP_BLOCKS;
-    const stripH = rowH * 2;
+    const stripH = rowH * 3;
     if (strip.width !== stripW || strip.height !== stripH) {
       strip.width = stripW;
       strip.height = stripH;
@@ -536,6 +557,7 @@
     return {
       renderMs: readRow(pixels, stripW, blockW, rowH, 0),
       frame: readRow(pixels, stripW, blockW, rowH, 1),
+      input: readRow(pixels, stripW, blockW, rowH, 2),
     };
   }
 
@@ -586,9 +608,124 @@
     const submittedMs = performance.timeOrigin + metadata.presentationTime;
     const toCompositorMs = diffMod32(submittedMs % TWO_32, tc.renderMs);
     stats.toCompositorMs = toCompositorMs;
-    logFrame({ frame: tc.frame, renderMs: tc.renderMs, presentedMs, latencyMs, toCompositorMs });
+    logFrame({ frame: tc.frame, renderMs: tc.renderMs, input: tc.input, presentedMs, latencyMs, toCompositorMs });
+    measureInput(tc.input, presentedMs);
     return latencyMs;
   }
+
+  // Input → photon: the first frame whose row 2 carries the stamp of an
+  // input this page sent shows that input; inputs sent before it were
+  // applied with it (the server folds inputs between two frames).
+  function measureInput(stamp, presentedMs) {
+    if (stamp === stats.inputStamp) return;
+    stats.inputStamp = stamp;
+    const i = pendingInputs.findIndex((t) => t % TWO_32 === stamp);
+    if (i < 0) return;
+    const latency = presentedMs - pendingInputs[i];
+    pendingInputs = pendingInputs.slice(i + 1);
+    stats.inputToPhotonMs = latency;
+    stats.inputLatencies.push(latency);
+    if (stats.inputLatencies.length > INPUT_LATENCIES_CAP) stats.inputLatencies.shift();
+    const sorted = stats.inputLatencies.slice(-50).sort((a, b) => a - b);
+    stats.inputToPhotonP50Ms = sorted[Math.floor((sorted.length - 1) / 2)];
+  }
+
+  // ---------------------------------------------------------------- control
+
+  // The control data channel (README "Control channel"): opened before the
+  // offer, so that the server's answer accepts it.
+  function openControl(s, pc) {
+    const channel = pc.createDataChannel('control');
+    s.control = channel;
+    channel.onmessage = (ev) => {
+      let msg;
+      try { msg = JSON.parse(ev.data); } catch (_) { return; }
+      if (msg.type === 'control') {
+        stats.control = { steer: !!msg.steer, policy: String(msg.policy || '') };
+        renderOverlay();
+      } else if (msg.type === 'error') {
+        reportError(`control: ${msg.message}`);
+      }
+    };
+  }
+
+  // Sends one control message; steering messages carry the wall clock, and
+  // are remembered for input → photon. False when no channel is open.
+  function sendControl(msg) {
+    const channel = session && session.control;
+    if (!channel || channel.readyState !== 'open') return false;
+    const steering = ['rotate', 'speed', 'pause', 'resume', 'reset'].includes(msg.type);
+    const out = steering ? { ...msg, t: Date.now() } : msg;
+    channel.send(JSON.stringify(out));
+    if (steering) {
+      pendingInputs.push(out.t);
+      if (pendingInputs.length > PENDING_INPUTS_CAP) pendingInputs.shift();
+    }
+    return true;
+  }
+  window.csSendControl = sendControl;
+
+  // Drag (mouse, pen or finger) turns the cube: movement is summed and sent
+  // once per animation frame, at most the display's rate.
+  let drag = null;
+  video.addEventListener('pointerdown', (ev) => {
+    drag = { x: ev.clientX, y: ev.clientY, dx: 0, dy: 0, queued: false };
+    video.setPointerCapture(ev.pointerId);
+  });
+  video.addEventListener('pointermove', (ev) => {
+    if (!drag) return;
+    drag.dx += ev.clientX - drag.x;
+    drag.dy += ev.clientY - drag.y;
+    drag.x = ev.clientX;
+    drag.y = ev.clientY;
+    if (drag.queued) return;
+    drag.queued = true;
+    requestAnimationFrame(flushDrag);
+  });
+  const endDrag = () => {
+    flushDrag();
+    drag = null;
+  };
+  video.addEventListener('pointerup', endDrag);
+  video.addEventListener('pointercancel', endDrag);
+
+  function flushDrag() {
+    if (!drag) return;
+    drag.queued = false;
+    if (drag.dx === 0 && drag.dy === 0) return;
+    sendControl({ type: 'rotate', yaw: drag.dx * DRAG_DEGREES_PER_PX, pitch: drag.dy * DRAG_DEGREES_PER_PX });
+    drag.dx = 0;
+    drag.dy = 0;
+  }
+
+  // Keys: + / - spin speed, space pause/resume, r reset, k keyframe,
+  // [ lower quality, ] higher quality.
+  window.addEventListener('keydown', (ev) => {
+    if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    if (ev.key === '+' || ev.key === '=') {
+      spinSpeed = Math.min(SPEED_MAX, spinSpeed * SPEED_STEP);
+      sendControl({ type: 'speed', value: spinSpeed });
+    } else if (ev.key === '-') {
+      spinSpeed = spinSpeed / SPEED_STEP;
+      sendControl({ type: 'speed', value: spinSpeed });
+    } else if (ev.key === ' ') {
+      spinPaused = !spinPaused;
+      sendControl({ type: spinPaused ? 'pause' : 'resume' });
+    } else if (ev.key === 'r') {
+      spinSpeed = 1;
+      spinPaused = false;
+      sendControl({ type: 'reset' });
+    } else if (ev.key === 'k') {
+      sendControl({ type: 'keyframe' });
+    } else if (ev.key === '[') {
+      sendControl({ type: 'quality', step: 'lower' });
+    } else if (ev.key === ']') {
+      sendControl({ type: 'quality', step: 'higher' });
+    } else {
+      return;
+    }
+    ev.preventDefault();
+  });
 
   // A gap in frame numbers is loss only where the compositor did not present
   // the frames either; frames presented while this callback was starved are
@@ -703,6 +840,12 @@
     return parts.join(' · ');
   }
 
+  function controlLine() {
+    if (!stats.control) return 'view-only';
+    if (stats.control.steer) return 'drag to steer';
+    return stats.control.policy === 'first' ? 'another viewer steers' : 'view-only';
+  }
+
   function renderOverlay() {
     const lines = [
       stats.state,
@@ -713,6 +856,7 @@
       // from the actual draw (bench/README.md); the compositor hand-off is
       // the part the stream controls.
       `latency ${fmtMs(stats.latencyMs)} (p50 ${fmtMs(stats.latencyP50Ms)})`,
+      `input → photon ${fmtMs(stats.inputToPhotonMs)} (p50 ${fmtMs(stats.inputToPhotonP50Ms)})  ${controlLine()}`,
       `to compositor ${fmtMs(stats.toCompositorMs)}`,
       `lost ${stats.framesLost}  reconnects ${stats.reconnects}`,
       `sent: NACK ${stats.receiver?.nackCount ?? 0}  PLI ${stats.receiver?.pliCount ?? 0}`,

@@ -133,6 +133,18 @@ std::optional<std::string> set_render_device(Config& c, const std::string& text)
   return std::nullopt;
 }
 
+std::optional<std::string> set_control(Config& c, const std::string& text) {
+  if (text == "all")
+    c.control = ControlPolicy::all;
+  else if (text == "none")
+    c.control = ControlPolicy::none;
+  else if (text == "first")
+    c.control = ControlPolicy::first;
+  else
+    return "all, none or first";
+  return std::nullopt;
+}
+
 std::optional<std::string> set_read_back(Config& c, const std::string& text) {
   if (text == "sync")
     c.read_back = ReadBackMode::sync;
@@ -452,6 +464,10 @@ const std::vector<Row>& rows() {
       {{"CS_ICE_UPNP", "0", "let libnice map ports with UPnP (SSDP on the LAN): 1 or 0"},
        set_flag<&Config::ice_upnp>},
       {{"CS_TIMECODE", "1", "draw the timecode strip (1) or not (0)"}, set_timecode},
+      {{"CS_CONTROL", "all",
+        "who may steer the cube over the control data channel: all, none (view-only), or first "
+        "(the longest-connected viewer)"},
+       set_control},
       {{"CS_MAX_VIEWERS", "32", "viewers at once; the next gets an error and is closed"},
        set_int<1, 1000, &Config::max_viewers>},
       {{"CS_NACK", "1", "retransmit lost packets a viewer asks for (NACK/RTX): 1 or 0"},
@@ -630,6 +646,18 @@ std::optional<RenderDevice> parse_render_device(std::string_view text) {
   device.kind = RenderDevice::Kind::index;
   device.index = *index;
   return device;
+}
+
+std::string to_string(ControlPolicy policy) {
+  switch (policy) {
+    case ControlPolicy::all:
+      return "all";
+    case ControlPolicy::none:
+      return "none";
+    case ControlPolicy::first:
+      return "first";
+  }
+  return "all";
 }
 
 std::string to_string(const RenderDevice& device) {

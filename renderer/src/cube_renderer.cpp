@@ -289,9 +289,12 @@ void CubeRenderer::draw_pass(const Target& target) {
   glDrawArrays(GL_TRIANGLES, 0, 36);
 }
 
-bool CubeRenderer::draw(double scene_seconds, timecode::Stamp stamp) {
-  const auto angle = static_cast<float>(scene_seconds);
-  glm::mat4 model = glm::rotate(glm::mat4(1.0f), angle * 0.9f, glm::vec3(0, 1, 0));
+bool CubeRenderer::draw(const ScenePose& pose, timecode::Stamp stamp) {
+  const auto angle = static_cast<float>(pose.spin);
+  // A viewer's drag turns the spinning cube as seen from the camera.
+  glm::mat4 model = glm::rotate(glm::mat4(1.0f), pose.pitch, glm::vec3(1, 0, 0));
+  model = glm::rotate(model, pose.yaw, glm::vec3(0, 1, 0));
+  model = glm::rotate(model, angle * 0.9f, glm::vec3(0, 1, 0));
   model = glm::rotate(model, angle * 0.55f, glm::vec3(1, 0, 0));
 
   glUseProgram(cube_program_.get());

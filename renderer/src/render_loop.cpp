@@ -176,11 +176,13 @@ bool RenderLoop::rebuild(Gpu& gpu, const std::string& why) {
 
 bool RenderLoop::render_until_paused(Gpu& gpu) {
   const std::int64_t period = 1000000000 / settings_.fps;
-  const std::int64_t start = monotonic_ns();
-  std::int64_t deadline = start;
+  std::int64_t deadline = monotonic_ns();
   std::uint32_t frame_number = 0;
-  // Frames still in the read-back ring are from before the pause.
+  // Frames still in the read-back ring are from before the pause, and so is
+  // the pose: each run of frames starts the cube afresh.
   gpu.renderer->discard_pending();
+  scene_.restart();
+  inbox_.take();
   for (;;) {
     {
       std::lock_guard lock(mutex_);
@@ -207,7 +209,7 @@ bool RenderLoop::render_until_paused(Gpu& gpu) {
       why = egl_error_string(EGL_CONTEXT_LOST) + " (injected: CS_TEST_FAULTS)";
       ++frame_number;
     } else {
-      ok = render_one(*gpu.renderer, frame_number++, start);
+      ok = render_one(*gpu.renderer, frame_number++);
     }
     if (!ok) {
       if (why.empty()) {
@@ -227,7 +229,7 @@ bool RenderLoop::render_until_paused(Gpu& gpu) {
     const std::int64_t now = monotonic_ns();
     if (now > deadline + period) {
       // Behind by more than a frame: skip ahead rather than burst. The cube's
-      // angle comes from the clock, so skipped frames don't slow it.
+      // spin follows the clock, so skipped frames don't slow it.
       const std::int64_t missed = (now - deadline) / period;
       times_.late_frames.fetch_add(static_cast<std::uint64_t>(missed), std::memory_order_relaxed);
       deadline += missed * period;
@@ -236,17 +238,21 @@ bool RenderLoop::render_until_paused(Gpu& gpu) {
   }
 }
 
-bool RenderLoop::render_one(CubeRenderer& renderer, std::uint32_t frame_number,
-                            std::int64_t start_ns) {
-  return render_frame(renderer, target_, frame_number, start_ns, &times_);
+bool RenderLoop::render_one(CubeRenderer& renderer, std::uint32_t frame_number) {
+  return render_frame(renderer, target_, frame_number, scene_, &inbox_, &times_);
+}
+
+void RenderLoop::steer(const SceneInput& input) {
+  inbox_.post(input);
 }
 
 bool render_frame(CubeRenderer& renderer, FrameTarget& target, std::uint32_t frame_number,
-                  std::int64_t start_ns, StageTimes* times) {
+                  Scene& scene, SceneInbox* inbox, StageTimes* times) {
   const std::int64_t t0 = monotonic_ns();
+  scene.step(t0, inbox ? inbox->take() : SceneChanges{});
   const FrameInfo info{frame_number, timecode::wall_clock_ms(), t0};
   const bool drawn =
-      renderer.draw(static_cast<double>(t0 - start_ns) * 1e-9, {info.render_ms, info.frame_number});
+      renderer.draw(scene.pose(), {info.render_ms, info.frame_number, scene.input_ms()});
   const std::int64_t t1 = monotonic_ns();
   FrameSlot slot = target.acquire(frame_bytes(renderer.settings()));
   if (slot.data == nullptr) {

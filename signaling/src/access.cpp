@@ -90,15 +90,4 @@ bool origin_allowed(std::string_view origin, std::string_view host, bool tls,
   return !own.empty() && own == host_with_port(origin.substr(scheme.size()), port);
 }
 
-bool TokenBucket::take(std::int64_t now_ns) {
-  if (now_ns > last_ns_) {
-    tokens_ =
-        std::min(burst_, tokens_ + static_cast<double>(now_ns - last_ns_) * 1e-9 * per_second_);
-    last_ns_ = now_ns;
-  }
-  if (tokens_ < 1.0) return false;
-  tokens_ -= 1.0;
-  return true;
-}
-
 }  // namespace cs::signaling

@@ -22,6 +22,7 @@
 #include "cs/signaling/access.hpp"
 #include "cs/signaling/http_route.hpp"
 #include "cs/signaling/protocol.hpp"
+#include "cs/token_bucket.hpp"
 
 namespace cs::signaling {
 

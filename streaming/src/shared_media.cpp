@@ -111,6 +111,21 @@ class SharedViewer final : public ViewerMedia {
     if (Rendition* r = current()) return r->info();
     return std::nullopt;
   }
+  void request_keyframe() override {
+    if (Rendition* r = current()) r->request_keyframe();
+  }
+  std::string step_rung(int step) override {
+    const int from = pending_ ? pending_->rung : key_.rung;
+    const int to = from + step;
+    if (to < 0) return "already on the top rung (best quality)";
+    if (to >= pipeline_.rungs())
+      return "already on the lowest rung of " + std::to_string(pipeline_.rungs());
+    // As ?rung=N: the viewer's own choice, no adaptation from now on.
+    options_.rung = to;
+    if (!timer_) timer_ = g_timeout_add(kTickMs, on_timer, this);
+    if (!pending_) start_switch(to, now_ms());
+    return {};
+  }
 
  private:
   static constexpr guint kTickMs = 200;
@@ -136,6 +151,11 @@ class SharedViewer final : public ViewerMedia {
         pending_.reset();
         controller_.on_moved(now, key_.rung);
       }
+      return;
+    }
+    if (options_.rung) {
+      // Pinned: the viewer's choice, which may have changed while a switch ran.
+      if (*options_.rung != key_.rung) start_switch(*options_.rung, now);
       return;
     }
     read_report(now);

@@ -5,9 +5,13 @@
 #include <algorithm>
 #include <sstream>
 
+#include "cs/control/control_protocol.hpp"
 #include "cs/faults.hpp"
 #include "cs/log.hpp"
+#include "cs/streaming/control_channel.hpp"
 #include "cs/streaming/peer_liveness.hpp"
+#include "cs/timecode.hpp"
+#include "cs/token_bucket.hpp"
 
 namespace cs::streaming {
 
@@ -23,8 +27,14 @@ struct ViewerHub::Viewer {
   int sender_polls = 0;        // waits for sender_ready() before answering
   bool gathered_host = false;  // local candidates seen, by type
   bool gathered_relay = false;
+  // The control data channel, once the viewer opened one; its messages'
+  // rate, and when the last "too many" error went out.
+  std::shared_ptr<ControlChannel> control;
+  std::optional<TokenBucket> control_rate;
+  std::int64_t control_refused_ns = 0;
 
   ~Viewer() {
+    control.reset();
     liveness.reset();
     if (timeout_source) g_source_remove(timeout_source);
     if (host_candidates_check) g_source_remove(host_candidates_check);
@@ -41,6 +51,11 @@ constexpr int kSenderPolls = 125;  // 2.5 s: beyond one keyframe interval
 // From the answer to the first host candidate: milliseconds when a port is
 // free; generous for a loaded machine.
 constexpr guint kHostCandidatesDueS = 3;
+// Control messages a viewer may send: a drag sends one per animation frame
+// (60 a second, 120 on fast screens); a burst covers a stalled tab catching up.
+constexpr double kControlPerSecond = 120;
+constexpr double kControlBurst = 240;
+constexpr std::int64_t kControlRefusalEveryNs = 1'000'000'000;
 
 // Carries (hub, viewer id) from another thread to the main loop.
 struct Ticket {
@@ -90,7 +105,11 @@ const char* connection_state_name(int state) {
 
 ViewerHub::ViewerHub(const HubSettings& settings, MediaSource& media, ViewerOutbox& outbox,
                      std::function<void(bool)> on_activity)
-    : settings_(settings), media_(media), outbox_(outbox), on_activity_(std::move(on_activity)) {
+    : settings_(settings),
+      media_(media),
+      outbox_(outbox),
+      on_activity_(std::move(on_activity)),
+      steering_(settings.control) {
   liveness_timer_ = g_timeout_add(
       500,
       [](gpointer hub) -> gboolean {
@@ -414,6 +433,28 @@ void ViewerHub::connect_signals(ViewerId id, Viewer& viewer) {
     ViewerId vid = t->id;
     post_to_main([hub, vid] { hub->on_gathering_done(vid); });
   };
+  // The viewer's data channel: attached here, on webrtcbin's thread, so
+  // that its first message finds its handler.
+  auto on_channel = +[](GstElement*, GstWebRTCDataChannel* channel, gpointer data) {
+    auto* t = static_cast<Ticket*>(data);
+    ViewerHub* hub = t->hub;
+    ViewerId vid = t->id;
+    gchar* label = nullptr;
+    g_object_get(channel, "label", &label, nullptr);
+    const bool is_control = label && control::kChannelLabel == label;
+    g_free(label);
+    if (!is_control) return;  // not ours: it stays unanswered
+    std::shared_ptr<ControlChannel> attached =
+        ControlChannel::attach(channel, [hub, vid](std::string text, bool binary) {
+          post_to_main([hub, vid, text = std::move(text), binary] {
+            hub->on_control_message(vid, text, binary);
+          });
+        });
+    post_to_main([hub, vid, attached] { hub->on_control_channel(vid, attached); });
+  };
+  viewer.signal_handlers.push_back(
+      g_signal_connect_data(webrtcbin, "on-data-channel", G_CALLBACK(on_channel),
+                            new Ticket{this, id}, delete_ticket, GConnectFlags(0)));
   viewer.signal_handlers.push_back(
       g_signal_connect_data(webrtcbin, "notify::ice-gathering-state", G_CALLBACK(on_gathering),
                             new Ticket{this, id}, delete_ticket, GConnectFlags(0)));
@@ -506,6 +547,10 @@ void ViewerHub::remove(ViewerId id, const std::string& why) {
   if (it == viewers_.end()) return;
   std::unique_ptr<Viewer> viewer = std::move(it->second);
   viewers_.erase(it);
+  if (viewer->control) {
+    viewer->control.reset();  // before its webrtcbin goes
+    tell_steering(steering_.left(id));
+  }
   viewer->liveness.reset();
   if (viewer->media) {
     for (gulong h : viewer->signal_handlers)
@@ -518,6 +563,75 @@ void ViewerHub::remove(ViewerId id, const std::string& why) {
   else
     log::debug(log::Viewer{id, viewer->remote}, "socket gone before its offer (", why, ")");
   update_activity();
+}
+
+void ViewerHub::on_control_channel(ViewerId id, std::shared_ptr<ControlChannel> channel) {
+  Viewer* viewer = find(id);
+  if (!viewer || !viewer->media || viewer->control) return;
+  viewer->control = std::move(channel);
+  viewer->control_rate.emplace(kControlPerSecond, kControlBurst, g_get_monotonic_time() * 1000);
+  log::debug(who(id), "control channel open");
+  tell_steering(steering_.joined(id));
+}
+
+void ViewerHub::tell_steering(const std::vector<std::uint64_t>& changed) {
+  for (const ViewerId id : changed)
+    if (Viewer* viewer = find(id); viewer && viewer->control)
+      send_control(id, *viewer,
+                   control::control_state_json(steering_.may_steer(id), steering_.policy()));
+}
+
+void ViewerHub::send_control(ViewerId id, Viewer& viewer, const std::string& text) {
+  std::string error;
+  if (!viewer.control->send(text, error))
+    log::debug(who(id), "control channel: cannot send (", error, ")");
+}
+
+// Bad input costs one error on the channel: the viewer's stream and every
+// other viewer go on. A flood is dropped, with one error a second.
+void ViewerHub::on_control_message(ViewerId id, const std::string& text, bool binary) {
+  Viewer* viewer = find(id);
+  if (!viewer || !viewer->control || !viewer->control_rate) return;
+  const std::int64_t now_ns = g_get_monotonic_time() * 1000;
+  if (!viewer->control_rate->take(now_ns)) {
+    if (now_ns - viewer->control_refused_ns >= kControlRefusalEveryNs) {
+      viewer->control_refused_ns = now_ns;
+      log::warn(who(id), "control channel: too many messages, dropping");
+      send_control(id, *viewer,
+                   control::error_json("too many control messages (more than " +
+                                       std::to_string(static_cast<int>(kControlPerSecond)) +
+                                       " a second): dropped"));
+    }
+    return;
+  }
+  if (binary) {
+    send_control(id, *viewer,
+                 control::error_json("binary control messages are not accepted: send JSON text"));
+    return;
+  }
+  control::Parsed parsed = control::parse_command(text);
+  if (!parsed.command) {
+    log::debug(who(id), "control channel: ", parsed.error);
+    send_control(id, *viewer, control::error_json(parsed.error));
+    return;
+  }
+  if (auto* steer = std::get_if<control::SteerCommand>(&*parsed.command)) {
+    if (!steering_.may_steer(id) || !settings_.steer) {
+      send_control(id, *viewer,
+                   control::error_json(
+                       settings_.control == ControlPolicy::first
+                           ? "another viewer is steering (CS_CONTROL=first): you may when it leaves"
+                           : "this server is view-only (CS_CONTROL=none)"));
+      return;
+    }
+    if (!steer->stamped) steer->input.stamp_ms = timecode::wall_clock_ms();
+    settings_.steer(steer->input);
+  } else if (std::holds_alternative<control::KeyframeCommand>(*parsed.command)) {
+    if (viewer->media) viewer->media->request_keyframe();
+  } else if (auto* quality = std::get_if<control::QualityCommand>(&*parsed.command)) {
+    const std::string refused = viewer->media ? viewer->media->step_rung(quality->step) : "";
+    if (!refused.empty()) send_control(id, *viewer, control::error_json(refused));
+  }
 }
 
 void ViewerHub::close_all() {

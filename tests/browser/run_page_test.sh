@@ -14,6 +14,7 @@
 # encoder that is already running, which the first never does.
 # CS_SERVER_ENV="VAR=VALUE ..." adds settings to the server's environment.
 # CS_PAGE_QUERY="?transport=whep" opens the page with that query (WHEP signaling).
+# CS_PAGE_SCRIPT=control_test.mjs runs that test instead of page_test.mjs.
 #
 # Needs root (ip netns), node/npm and /usr/bin/chromium.
 set -euo pipefail
@@ -126,9 +127,10 @@ main() {
   add_loss
   start_server
   wait_for_port
-  local run
+  local run script=${CS_PAGE_SCRIPT:-page_test.mjs} shot=()
+  [[ $script == page_test.mjs ]] && shot=("$SCREENSHOT")
   for ((run = 1; run <= ${CS_PAGE_RUNS:-1}; run++)); do
-    ip netns exec "$NS" node "$HERE/page_test.mjs" "http://$SERVER_ADDR:$PORT/${CS_PAGE_QUERY:-}" "$@" "$SCREENSHOT"
+    ip netns exec "$NS" node "$HERE/$script" "http://$SERVER_ADDR:$PORT/${CS_PAGE_QUERY:-}" "$@" "${shot[@]}"
   done
   stop_server
 }

@@ -96,6 +96,7 @@ void FrameStats::track_timecode(const DecodedFrame& frame) {
     increasing_after_start_ = false;
   if (first_numbers_.size() < kFirstNumbers) first_numbers_.push_back(*frame.frame_number);
   if (!first_frame_number_) first_frame_number_ = frame.frame_number;
+  last_input_ms_ = frame.input_ms.value_or(0);
   last_frame_number_ = frame.frame_number;
 }
 
@@ -162,6 +163,7 @@ void FrameStats::fill_json(nlohmann::json& out) const {
   out["first_frame_number"] = first_frame_number_ ? nlohmann::json(*first_frame_number_) : nullptr;
   out["last_frame_number"] = last_frame_number_ ? nlohmann::json(*last_frame_number_) : nullptr;
   out["timecode_failures"] = timecode_failures_;
+  out["last_input_ms"] = last_input_ms_;
   out["center_rgb"] = center_rgb_;
   out["center_saturated_fraction"] =
       frames_ ? static_cast<double>(saturated_centers_) / static_cast<double>(frames_) : 0.0;

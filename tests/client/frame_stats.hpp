@@ -18,6 +18,7 @@ struct DecodedFrame {
   int height = 0;
   std::optional<std::uint32_t> render_ms;     // from the timecode strip
   std::optional<std::uint32_t> frame_number;  // from the timecode strip
+  std::optional<std::uint32_t> input_ms;      // row 2: the newest input applied
   std::array<int, 3> center_rgb{};
   bool has_pixels = false;  // false for --no-decode access units
 };
@@ -71,6 +72,7 @@ class FrameStats {
   // that judge a time window (e.g. after a rung switch).
   static constexpr std::size_t kMaxArrivals = 6000;
   std::vector<std::int64_t> arrivals_wall_ms_;
+  std::uint32_t last_input_ms_ = 0;  // row 2 of the last frame
   std::optional<std::uint32_t> first_frame_number_;
   std::optional<std::uint32_t> last_frame_number_;
   bool increasing_ = true;

@@ -73,6 +73,7 @@ DecodedFrame read_rgba_frame(GstSample* sample) {
   if (auto stamp = cs::timecode::decode(pixels, frame.width, frame.height, stride, 4)) {
     frame.render_ms = stamp->render_ms;
     frame.frame_number = stamp->frame_number;
+    frame.input_ms = stamp->input_ms;
   }
   const auto* centre = pixels + (frame.height / 2) * stride + (frame.width / 2) * 4;
   frame.center_rgb = {centre[0], centre[1], centre[2]};

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "cs/signaling/access.hpp"
+#include "cs/token_bucket.hpp"
 
 using namespace cs::signaling;
 
@@ -60,7 +61,7 @@ TEST_CASE("origin_allowed: a list or *") {
 
 TEST_CASE("TokenBucket: burst, then the sustained rate") {
   const std::int64_t s = 1000000000;
-  TokenBucket bucket(20, 50, 0);
+  cs::TokenBucket bucket(20, 50, 0);
   int taken = 0;
   for (int i = 0; i < 100; ++i) taken += bucket.take(0);
   CHECK(taken == 50);

@@ -51,7 +51,7 @@ bool saturated(Rgb c) {
 // Renders one frame in the given format on this thread.
 std::vector<std::uint8_t> render_frame(CubeRenderer& r, double t, cs::timecode::Stamp stamp) {
   std::vector<std::uint8_t> out(frame_bytes(r.settings()));
-  REQUIRE(r.draw(t, stamp));
+  REQUIRE(r.draw({.spin = t}, stamp));
   REQUIRE(r.read_back(out.data()));
   return out;
 }
@@ -79,11 +79,11 @@ TEST_CASE(
   auto made = CubeRenderer::create({w, h, true, PixelFormat::rgba});
   REQUIRE_MESSAGE(made.renderer, made.error);
 
-  auto a = render_frame(*made.renderer, 1.0, {123456789u, 42u});
-  auto b = render_frame(*made.renderer, 1.1, {123456889u, 43u});
+  auto a = render_frame(*made.renderer, 1.0, {123456789u, 42u, 0u});
+  auto b = render_frame(*made.renderer, 1.1, {123456889u, 43u, 0u});
   // Scene time 1.0 again, with another stamp: the scene depends on the
   // scene time only.
-  auto again = render_frame(*made.renderer, 1.0, {987654321u, 44u});
+  auto again = render_frame(*made.renderer, 1.0, {987654321u, 44u, 0u});
   CHECK(saturated(rgba_at(a, w, w / 2, h / 2)));
   // The background is dark, not one of the faces.
   CHECK_FALSE(saturated(rgba_at(a, w, 20, h - 20)));
@@ -109,9 +109,9 @@ TEST_CASE("NV12: the cube turns with scene time, and only with it") {
   const int w = 640, h = 360;
   auto made = CubeRenderer::create({w, h, true, PixelFormat::nv12});
   REQUIRE_MESSAGE(made.renderer, made.error);
-  auto a = render_frame(*made.renderer, 3.0, {1000u, 1u});
-  auto b = render_frame(*made.renderer, 3.25, {1250u, 2u});
-  auto again = render_frame(*made.renderer, 3.0, {5000u, 3u});
+  auto a = render_frame(*made.renderer, 3.0, {1000u, 1u, 0u});
+  auto b = render_frame(*made.renderer, 3.25, {1250u, 2u, 0u});
+  auto again = render_frame(*made.renderer, 3.0, {5000u, 3u, 0u});
   // The luma plane below the strip.
   CHECK(scene_pixels_changed(a, b, w, h, 1) > 1000);
   CHECK(scene_pixels_changed(a, again, w, h, 1) == 0);
@@ -123,18 +123,39 @@ TEST_CASE("NV12: the cube turns with scene time, and only with it") {
   CHECK(uv(a) == uv(again));
 }
 
+TEST_CASE("a viewer's rotation turns the cube: the same spin with yaw or pitch differs") {
+  auto egl = make_context();
+  REQUIRE_MESSAGE(egl.context, egl.error);
+  const int w = 320, h = 240;
+  auto made = CubeRenderer::create({w, h, true, PixelFormat::rgba});
+  REQUIRE_MESSAGE(made.renderer, made.error);
+  std::vector<std::uint8_t> base(frame_bytes(made.renderer->settings())), turned(base.size());
+  REQUIRE(made.renderer->draw({.spin = 1.0}, {1u, 1u, 0u}));
+  REQUIRE(made.renderer->read_back(base.data()));
+  for (const ScenePose pose :
+       {ScenePose{.spin = 1.0, .yaw = 0.5f}, ScenePose{.spin = 1.0, .pitch = 0.5f}}) {
+    REQUIRE(made.renderer->draw(pose, {1u, 1u, 0u}));
+    REQUIRE(made.renderer->read_back(turned.data()));
+    std::size_t differing = 0;
+    const std::size_t strip = static_cast<std::size_t>(h / 24 * 3) * w * 4;
+    for (std::size_t i = strip; i < base.size(); i += 4) differing += base[i] != turned[i];
+    CHECK(differing > 500);
+  }
+}
+
 TEST_CASE("NV12: luma plane carries the strip; chroma of the centre is coloured") {
   auto egl = make_context();
   REQUIRE_MESSAGE(egl.context, egl.error);
   const int w = 1280, h = 720;
   auto made = CubeRenderer::create({w, h, true, PixelFormat::nv12});
   REQUIRE_MESSAGE(made.renderer, made.error);
-  auto frame = render_frame(*made.renderer, 2.0, {0xA5A5F00Fu, 7u});
+  auto frame = render_frame(*made.renderer, 2.0, {0xA5A5F00Fu, 7u, 0x0BADF00Du});
   REQUIRE(frame.size() == static_cast<size_t>(w) * h * 3 / 2);
   auto stamp = cs::timecode::decode(frame.data(), w, h, w, 1);
   REQUIRE(stamp);
   CHECK(stamp->render_ms == 0xA5A5F00Fu);
   CHECK(stamp->frame_number == 7u);
+  CHECK(stamp->input_ms == 0x0BADF00Du);
   // White strip blocks are near 235 (limited range), black near 16.
   const auto g = cs::timecode::Geometry::for_frame(w, h);
   CHECK(frame[static_cast<size_t>(g.row_height / 2) * w + g.block_width / 2] > 200);
@@ -260,7 +281,7 @@ TEST_CASE("EGL devices: listed with their strings; each way of choosing one work
   auto render_centre = [](EglContext& egl) {
     auto made = CubeRenderer::create({320, 240, false, PixelFormat::rgba});
     REQUIRE_MESSAGE(made.renderer, made.error);
-    auto frame = render_frame(*made.renderer, 1.0, {0, 0});
+    auto frame = render_frame(*made.renderer, 1.0, {0, 0, 0u});
     MESSAGE(egl.description());
     CHECK(saturated(rgba_at(frame, 320, 160, 120)));
   };
@@ -329,8 +350,8 @@ TEST_CASE("read-back ring: each frame comes out one call later, the same as a sy
     for (std::uint32_t i = 0; i < 5; ++i) {
       const double t = 1.0 + 0.2 * i;
       const FrameInfo info{i, 1000u + i, 77 + i};
-      expected.push_back(render_frame(*sync.renderer, t, {info.render_ms, info.frame_number}));
-      REQUIRE(ring.renderer->draw(t, {info.render_ms, info.frame_number}));
+      expected.push_back(render_frame(*sync.renderer, t, {info.render_ms, info.frame_number, 0}));
+      REQUIRE(ring.renderer->draw({.spin = t}, {info.render_ms, info.frame_number, 0}));
       FrameInfo delivered{};
       const auto got = ring.renderer->read_back_frame(out.data(), info, delivered);
       if (i == 0) {
@@ -348,7 +369,7 @@ TEST_CASE("read-back ring: each frame comes out one call later, the same as a sy
     }
     // After a discard the ring starts over.
     ring.renderer->discard_pending();
-    REQUIRE(ring.renderer->draw(9.0, {9u, 9u}));
+    REQUIRE(ring.renderer->draw({.spin = 9.0}, {9u, 9u, 0u}));
     FrameInfo delivered{};
     CHECK(ring.renderer->read_back_frame(out.data(), {9u, 9u, 9}, delivered) ==
           CubeRenderer::ReadBack::none_yet);

@@ -12,7 +12,7 @@ TEST_CASE("timecode encodes and decodes at common sizes") {
   for (auto [w, h] : {std::pair{1280, 720}, {1920, 1080}, {640, 360}, {1366, 768}}) {
     CAPTURE(w);
     std::vector<std::uint8_t> image(static_cast<size_t>(w) * h * 4, 77);
-    const Stamp stamp{0xDEADBEEFu, 123456u};
+    const Stamp stamp{0xDEADBEEFu, 123456u, 0x12345678u};
     encode_rgba(stamp, image.data(), w, h, w * 4);
     auto decoded = decode(image.data(), w, h, w * 4, 4);
     REQUIRE(decoded);
@@ -25,12 +25,13 @@ TEST_CASE("strip geometry follows SPEC.md") {
   CHECK(g.block_width == 42);
   CHECK(g.row_height == 32);
   std::vector<std::uint8_t> image(1366 * 768 * 4, 200);
-  encode_rgba({0xFFFFFFFFu, 0xFFFFFFFFu}, image.data(), 1366, 768, 1366 * 4);
+  encode_rgba({0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu}, image.data(), 1366, 768, 1366 * 4);
   // Right of 32 * (W/32) is black.
   CHECK(image[(10 * 1366 + 1365) * 4] == 0);
   CHECK(image[(10 * 1366 + 32 * 42 - 1) * 4] == 255);
-  // Below the two rows the image is untouched.
-  CHECK(image[(64 * 1366 + 5) * 4] == 200);
+  // Row 2 (input stamp) is there, below it the image is untouched.
+  CHECK(image[(80 * 1366 + 5) * 4] == 255);
+  CHECK(image[(96 * 1366 + 5) * 4] == 200);
 }
 
 TEST_CASE("most significant bit is leftmost") {
@@ -42,13 +43,14 @@ TEST_CASE("most significant bit is leftmost") {
 TEST_CASE("decode reads a luma plane too") {
   const int w = 1280, h = 720;
   std::vector<std::uint8_t> rgba(static_cast<size_t>(w) * h * 4);
-  encode_rgba({42u, 7u}, rgba.data(), w, h, w * 4);
+  encode_rgba({42u, 7u, 99u}, rgba.data(), w, h, w * 4);
   std::vector<std::uint8_t> luma(static_cast<size_t>(w) * h);
   for (size_t i = 0; i < luma.size(); ++i) luma[i] = rgba[i * 4];
   auto decoded = decode(luma.data(), w, h, w, 1);
   REQUIRE(decoded);
   CHECK(decoded->render_ms == 42u);
   CHECK(decoded->frame_number == 7u);
+  CHECK(decoded->input_ms == 99u);
 }
 
 namespace {
@@ -88,7 +90,7 @@ TEST_CASE("NV12 strip: limited-range luma, neutral chroma, nothing else touched"
     std::vector<std::uint8_t> frame(static_cast<size_t>(w) * h * 3 / 2, 77);
     std::uint8_t* y = frame.data();
     std::uint8_t* uv = y + static_cast<size_t>(w) * h;
-    const Stamp stamp{0xDEADBEEFu, 123456u};
+    const Stamp stamp{0xDEADBEEFu, 123456u, 4242u};
     encode_nv12(stamp, y, w, uv, w, w, h);
     auto decoded = decode(y, w, h, w, 1);
     REQUIRE(decoded);

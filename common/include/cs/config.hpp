@@ -57,6 +57,14 @@ enum class ReadBackMode {
   ring,  // a ring of pixel-pack buffers: frame N is read while N+1 draws, one frame later
 };
 
+// CS_CONTROL: who may steer the cube over the control data channel.
+enum class ControlPolicy {
+  all,    // every viewer
+  none,   // view-only: control messages get an error
+  first,  // the viewer that has been connected longest, until it leaves
+};
+std::string to_string(ControlPolicy policy);
+
 struct Config {
   std::string host = "0.0.0.0";
   int port = 8080;
@@ -106,6 +114,7 @@ struct Config {
   // CS_FORWARD_RTP: the top H.264 rung also sent as plain RTP to each (e.g.
   // a Janus Streaming mountpoint), viewers or not.
   std::vector<RtpTarget> forward_rtp;
+  ControlPolicy control = ControlPolicy::all;
 };
 
 // One row of SPEC.md's table; drives parsing, --help and env.example.

@@ -1,6 +1,8 @@
 #pragma once
-// The timecode strip of SPEC.md: two rows of 32 blocks at the top of the
-// image; row 0 = render wall-clock ms mod 2^32, row 1 = frame number.
+// The timecode strip of SPEC.md: three rows of 32 blocks at the top of the
+// image; row 0 = render wall-clock ms mod 2^32, row 1 = frame number, row 2
+// = the wall-clock ms stamp of the newest viewer input the frame applied
+// (0 when none).
 // Pure functions, callable from any thread.
 #include <cstdint>
 #include <optional>
@@ -8,7 +10,7 @@
 namespace cs::timecode {
 
 inline constexpr int kBits = 32;
-inline constexpr int kRows = 2;
+inline constexpr int kRows = 3;
 
 struct Geometry {
   int block_width;  // W/32
@@ -19,6 +21,7 @@ struct Geometry {
 struct Stamp {
   std::uint32_t render_ms;
   std::uint32_t frame_number;
+  std::uint32_t input_ms = 0;
   bool operator==(const Stamp&) const = default;
 };
 

@@ -11,6 +11,7 @@
 #include "cs/config.hpp"
 #include "cs/render/frame_target.hpp"
 #include "cs/render/gl_objects.hpp"
+#include "cs/render/scene.hpp"
 #include "cs/timecode.hpp"
 
 namespace cs::render {
@@ -43,9 +44,9 @@ class CubeRenderer {
   static Result create(const RenderSettings& settings);
   ~CubeRenderer();
 
-  // Draws the scene at `scene_seconds`; `stamp` goes into its strip.
+  // Draws the cube at `pose`; `stamp` goes into its strip.
   // False on a GL error (then failure() says which).
-  bool draw(double scene_seconds, timecode::Stamp stamp);
+  bool draw(const ScenePose& pose, timecode::Stamp stamp);
   // Reads the frame drawn last into `out` (frame_bytes(settings) bytes),
   // with the timecode strip of its stamp when settings().timecode. False on
   // a GL error.
@@ -103,7 +104,7 @@ class CubeRenderer {
     GlBuffer buffer;
     GLsync fence = nullptr;
     FrameInfo info{};
-    timecode::Stamp stamp{0, 0};
+    timecode::Stamp stamp{0, 0, 0};
   };
   std::array<PackSlot, 2> ring_;
   std::size_t ring_next_ = 0;  // the slot the next frame is read into
@@ -113,9 +114,9 @@ class CubeRenderer {
   GlProgram cube_program_;
   GlVertexArray cube_vao_;
   GlBuffer cube_vbo_;
-  Target main_;                  // RGBA, or the Y plane
-  Target chroma_;                // NV12's UV plane
-  timecode::Stamp stamp_{0, 0};  // of the frame drawn last
+  Target main_;                     // RGBA, or the Y plane
+  Target chroma_;                   // NV12's UV plane
+  timecode::Stamp stamp_{0, 0, 0};  // of the frame drawn last
   GLenum failed_with_ = GL_NO_ERROR;
   GLint u_model_ = -1, u_view_projection_ = -1, u_light_ = -1, u_output_ = -1;
 };

@@ -58,6 +58,10 @@ class RenderLoop {
 
   const StageTimes& stage_times() const { return times_; }
 
+  // Viewer input for the cube, applied at the start of the next frame.
+  // Thread-safe (any thread).
+  void steer(const SceneInput& input);
+
  private:
   enum class State { starting, paused, running, stopping, failed };
   // The EGL context and what was made in it; render thread only.
@@ -73,7 +77,7 @@ class RenderLoop {
   void end_with(const std::string& why);
   bool render_until_paused(Gpu& gpu);
   static std::int64_t next_fault_frame(std::int64_t frame);
-  bool render_one(CubeRenderer& renderer, std::uint32_t frame_number, std::int64_t start_ns);
+  bool render_one(CubeRenderer& renderer, std::uint32_t frame_number);
 
   static constexpr std::uint32_t kWarmUpFrames = 10;
   // More rebuilds than this within kRebuildWindowNs: GL keeps failing, stop.
@@ -89,6 +93,8 @@ class RenderLoop {
   std::int64_t next_fault_frame_ = -1;                    // frames_started_ of an armed fault
   bool fail_next_build_ = false;                          // gl-rebuild-fail fired
   std::array<std::int64_t, kMaxRebuilds> rebuilds_ns_{};  // when, oldest first
+  Scene scene_;                                           // render thread only
+  SceneInbox inbox_;
   FrameTarget& target_;
   StageTimes times_;
   std::mutex mutex_;
@@ -100,14 +106,16 @@ class RenderLoop {
 
 std::int64_t monotonic_ns();
 
-// One frame, as the render thread makes each: scene time sampled (the
-// timecode stamp and capture time with it), drawn, read back into a slot of
-// `target`, handed over (with ReadBackMode::ring, the frame before it: the
-// frame of each call comes out of the next one, one frame period later; a
-// skipped frame empties the ring). `start_ns` is when scene time 0 was. False when GL
+// One frame, as the render thread makes each: the clock sampled (the
+// timecode stamp and capture time with it), the input posted to `inbox`
+// since the last frame applied and `scene` stepped to that time, drawn, read
+// back into a slot of `target`, handed over (with ReadBackMode::ring, the
+// frame before it: the frame of each call comes out of the next one, one
+// frame period later; a skipped frame empties the ring). False when GL
 // failed (renderer.failure() says how); true also when the target skipped
-// the frame. `times` may be null. Render thread (a current context).
+// the frame. `inbox` and `times` may be null. Render thread (a current
+// context).
 bool render_frame(CubeRenderer& renderer, FrameTarget& target, std::uint32_t frame_number,
-                  std::int64_t start_ns, StageTimes* times);
+                  Scene& scene, SceneInbox* inbox, StageTimes* times);
 
 }  // namespace cs::render

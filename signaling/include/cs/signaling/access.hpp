@@ -1,7 +1,7 @@
 #pragma once
 // Who may use the server: the pure decisions behind CS_AUTH_TOKEN,
 // CS_ALLOWED_ORIGINS and the per-socket message rate, apart from lws so that
-// they can be unit-tested.
+// they can be unit-tested. The message rate is a cs::TokenBucket.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -26,20 +26,5 @@ std::optional<std::string_view> bearer_token(std::string_view authorization);
 // "null" (sandboxed frames, file: pages) is allowed only by "*".
 bool origin_allowed(std::string_view origin, std::string_view host, bool tls,
                     const std::vector<std::string>& allowed);
-
-// A token bucket: `burst` messages at once, refilled at `per_second`.
-class TokenBucket {
- public:
-  TokenBucket(double per_second, double burst, std::int64_t now_ns)
-      : per_second_(per_second), burst_(burst), tokens_(burst), last_ns_(now_ns) {}
-  // Takes one token if there is one.
-  bool take(std::int64_t now_ns);
-
- private:
-  double per_second_;
-  double burst_;
-  double tokens_;
-  std::int64_t last_ns_;
-};
 
 }  // namespace cs::signaling

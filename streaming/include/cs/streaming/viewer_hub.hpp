@@ -14,14 +14,17 @@
 
 #include <gst/webrtc/webrtc.h>
 
+#include "cs/control/steering.hpp"
 #include "cs/log.hpp"
 #include "cs/refusals.hpp"
+#include "cs/render/scene.hpp"
 #include "cs/streaming/negotiation.hpp"
 #include "cs/streaming/viewer_media.hpp"
 
 namespace cs::streaming {
 
 using ViewerId = std::uint64_t;
+class ControlChannel;
 
 // How the hub talks back to a viewer; implemented by the app over the
 // signaling server. Called on the main loop.
@@ -68,6 +71,11 @@ struct HubSettings {
   std::string port_range;  // "50000-50100", or empty
   // Where refusals are counted by reason (/metrics); may be null.
   RefusalCounts* refusals = nullptr;
+  // CS_CONTROL: who may steer over the control data channel, and where
+  // accepted steering goes (the render loop; thread-safe). No `steer`: the
+  // channel still answers, steering is refused.
+  ControlPolicy control = ControlPolicy::all;
+  std::function<void(const render::SceneInput&)> steer;
 };
 
 class ViewerHub {
@@ -114,6 +122,10 @@ class ViewerHub {
   void on_host_candidates_due(ViewerId id);
   void apply_candidate(Viewer& viewer, const RemoteCandidate& candidate);
   void connect_signals(ViewerId id, Viewer& viewer);
+  void on_control_channel(ViewerId id, std::shared_ptr<ControlChannel> channel);
+  void on_control_message(ViewerId id, const std::string& text, bool binary);
+  void send_control(ViewerId id, Viewer& viewer, const std::string& text);
+  void tell_steering(const std::vector<std::uint64_t>& changed);
   void update_activity();
   void remove_silent_viewers();
 
@@ -122,6 +134,7 @@ class ViewerHub {
   ViewerOutbox& outbox_;
   std::function<void(bool)> on_activity_;
   std::map<ViewerId, std::unique_ptr<Viewer>> viewers_;
+  control::Steering steering_;
   bool active_ = false;
   std::atomic<int> published_count_{0};
   std::uint64_t next_name_ = 0;

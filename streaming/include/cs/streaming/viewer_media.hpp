@@ -30,6 +30,11 @@ class ViewerMedia {
   virtual void on_connected() = 0;
   // What the viewer receives now (codec, rung), where the design has renditions.
   virtual std::optional<RenditionInfo> rendition() const { return std::nullopt; }
+  // The viewer asked (control channel) for a keyframe of what it receives.
+  virtual void request_keyframe() {}
+  // The viewer asked to move `step` rungs (-1: higher quality, +1: lower) and
+  // stay there. Empty when it moves; else why not.
+  virtual std::string step_rung(int /*step*/) { return "this server has one quality only"; }
 };
 
 // What the viewer asked for beside its SDP, and where its media reports back.

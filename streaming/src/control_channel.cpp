@@ -1,0 +1,45 @@
+#include "cs/streaming/control_channel.hpp"
+
+namespace cs::streaming {
+namespace {
+
+void delete_deliver(gpointer data, GClosure*) {
+  delete static_cast<ControlChannel::Deliver*>(data);
+}
+
+}  // namespace
+
+ControlChannel::ControlChannel(GstWebRTCDataChannel* channel)
+    : channel_(GRef<GstWebRTCDataChannel>::ref_sink(channel)) {}
+
+std::unique_ptr<ControlChannel> ControlChannel::attach(GstWebRTCDataChannel* channel,
+                                                       Deliver deliver) {
+  std::unique_ptr<ControlChannel> owned(new ControlChannel(channel));
+  auto on_string = +[](GstWebRTCDataChannel*, gchar* text, gpointer data) {
+    (*static_cast<Deliver*>(data))(text ? std::string(text) : std::string(), false);
+  };
+  auto on_data = +[](GstWebRTCDataChannel*, GBytes*, gpointer data) {
+    (*static_cast<Deliver*>(data))(std::string(), true);
+  };
+  owned->on_string_ = g_signal_connect_data(channel, "on-message-string", G_CALLBACK(on_string),
+                                            new Deliver(deliver), delete_deliver, GConnectFlags(0));
+  owned->on_data_ =
+      g_signal_connect_data(channel, "on-message-data", G_CALLBACK(on_data),
+                            new Deliver(std::move(deliver)), delete_deliver, GConnectFlags(0));
+  return owned;
+}
+
+ControlChannel::~ControlChannel() {
+  if (on_string_) g_signal_handler_disconnect(channel_.get(), on_string_);
+  if (on_data_) g_signal_handler_disconnect(channel_.get(), on_data_);
+}
+
+bool ControlChannel::send(const std::string& text, std::string& error) {
+  GError* failure = nullptr;
+  if (gst_webrtc_data_channel_send_string_full(channel_.get(), text.c_str(), &failure)) return true;
+  error = failure ? failure->message : "the data channel refused the message";
+  if (failure) g_error_free(failure);
+  return false;
+}
+
+}  // namespace cs::streaming
