@@ -12,21 +12,22 @@ void delete_deliver(gpointer data, GClosure*) {
 ControlChannel::ControlChannel(GstWebRTCDataChannel* channel)
     : channel_(GRef<GstWebRTCDataChannel>::ref_sink(channel)) {}
 
-std::unique_ptr<ControlChannel> ControlChannel::attach(GstWebRTCDataChannel* channel,
-                                                       Deliver deliver) {
-  std::unique_ptr<ControlChannel> owned(new ControlChannel(channel));
+std::shared_ptr<ControlChannel> ControlChannel::make(GstWebRTCDataChannel* channel) {
+  return std::shared_ptr<ControlChannel>(new ControlChannel(channel));
+}
+
+void ControlChannel::listen(Deliver deliver) {
   auto on_string = +[](GstWebRTCDataChannel*, gchar* text, gpointer data) {
     (*static_cast<Deliver*>(data))(text ? std::string(text) : std::string(), false);
   };
   auto on_data = +[](GstWebRTCDataChannel*, GBytes*, gpointer data) {
     (*static_cast<Deliver*>(data))(std::string(), true);
   };
-  owned->on_string_ = g_signal_connect_data(channel, "on-message-string", G_CALLBACK(on_string),
-                                            new Deliver(deliver), delete_deliver, GConnectFlags(0));
-  owned->on_data_ =
-      g_signal_connect_data(channel, "on-message-data", G_CALLBACK(on_data),
+  on_string_ = g_signal_connect_data(channel_.get(), "on-message-string", G_CALLBACK(on_string),
+                                     new Deliver(deliver), delete_deliver, GConnectFlags(0));
+  on_data_ =
+      g_signal_connect_data(channel_.get(), "on-message-data", G_CALLBACK(on_data),
                             new Deliver(std::move(deliver)), delete_deliver, GConnectFlags(0));
-  return owned;
 }
 
 ControlChannel::~ControlChannel() {

@@ -444,13 +444,13 @@ void ViewerHub::connect_signals(ViewerId id, Viewer& viewer) {
     const bool is_control = label && control::kChannelLabel == label;
     g_free(label);
     if (!is_control) return;  // not ours: it stays unanswered
-    std::shared_ptr<ControlChannel> attached =
-        ControlChannel::attach(channel, [hub, vid](std::string text, bool binary) {
-          post_to_main([hub, vid, text = std::move(text), binary] {
-            hub->on_control_message(vid, text, binary);
-          });
-        });
-    post_to_main([hub, vid, attached] { hub->on_control_channel(vid, attached); });
+    std::shared_ptr<ControlChannel> owned = ControlChannel::make(channel);
+    post_to_main([hub, vid, owned] { hub->on_control_channel(vid, owned); });
+    owned->listen([hub, vid](std::string text, bool binary) {
+      post_to_main([hub, vid, text = std::move(text), binary] {
+        hub->on_control_message(vid, text, binary);
+      });
+    });
   };
   viewer.signal_handlers.push_back(
       g_signal_connect_data(webrtcbin, "on-data-channel", G_CALLBACK(on_channel),
