@@ -42,18 +42,22 @@ ALLOWED = [
     # the unloaded driver, which the symbolizer shows as "<unknown module>" or
     # as whatever library is mapped at that address by the time of the report
     # (libLLVM, libcrypto: same page offsets, 0x...edaf and 0x...edd3). Never
-    # a frame of ours.
+    # a frame of ours. A process that opens several displays (the renderer
+    # tests) may see them merged into one report of N objects when the driver
+    # came back at the same address each time: N x 56 bytes, same stack (CI,
+    # stop 21: 168 bytes in 3 objects).
     ("mesa driver unloaded",
-     lambda kind, size, count, frames: kind == "Indirect" and size == 56 and count == 1
+     lambda kind, size, count, frames: kind == "Indirect" and size == 56 * count
      and len(frames) == 2 and "calloc" in frames[0]
      and re.search(r"\((<unknown module>|/usr/lib/|/lib/)", frames[1])),
     # The same driver's array that holds that pair (realloc'd, 128 bytes),
     # reported since issue 13 as a direct leak in e2e_one_viewer,
     # three_viewers and codecs alike (the pair's root moved from the driver's
     # globals to it). Stack: realloc and one frame in the unloaded driver
-    # (page offset 0x...fed5 in every report), never a frame of ours.
+    # (page offset 0x...fed5 in every report), never a frame of ours. Merged
+    # the same way: N x 128 bytes (CI, stop 21: 640 bytes in 5 objects).
     ("mesa driver unloaded (its array)",
-     lambda kind, size, count, frames: kind == "Direct" and size == 128 and count == 1
+     lambda kind, size, count, frames: kind == "Direct" and size == 128 * count
      and len(frames) == 2 and "realloc" in frames[0]
      and re.search(r"\((<unknown module>|/usr/lib/|/lib/)", frames[1])),
 ]
