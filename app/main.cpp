@@ -14,10 +14,12 @@
 #include <cstdio>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "check.hpp"
+#include "cs/audio/scene_sound.hpp"
 #include "cs/build_info.hpp"
 #include "cs/config.hpp"
 #include "cs/log.hpp"
@@ -31,6 +33,7 @@
 #include "cs/streaming/recorder.hpp"
 #include "cs/streaming/rtp_forward.hpp"
 #include "cs/streaming/shared_media.hpp"
+#include "cs/streaming/sound_track.hpp"
 #include "cs/streaming/video_pipeline.hpp"
 #include "cs/streaming/viewer_hub.hpp"
 #include "cs/whep/whep_sessions.hpp"
@@ -121,6 +124,7 @@ struct BusContext {
   streaming::Recorder* recorder;                                  // when CS_RECORD_PATH is set
   std::vector<std::unique_ptr<streaming::RtpForward>>* forwards;  // CS_FORWARD_RTP
   std::function<void()> forward_stopped;                          // rendering may stop with it
+  streaming::SoundTrack* sound;                                   // CS_AUDIO
   GMainLoop* loop;
   int* exit_code;
 };
@@ -141,7 +145,12 @@ gboolean on_bus_message(GstBus*, GstMessage* message, gpointer data) {
           ctx->forward_stopped();
           return true;
         })) {
-      if (streaming::is_rendition_element(GST_MESSAGE_SRC(message))) {
+      if (ctx->sound && ctx->sound->owns(GST_MESSAGE_SRC(message))) {
+        // Video matters more: the viewers keep it, without sound from now on.
+        log::error("sound: ", GST_OBJECT_NAME(GST_MESSAGE_SRC(message)), ": ", text,
+                   "; the stream goes on without sound");
+        ctx->sound->stop();
+      } else if (streaming::is_rendition_element(GST_MESSAGE_SRC(message))) {
         // Its viewers were dropped with its first error; the rest is echo.
         log::warn("pipeline: ", GST_OBJECT_NAME(GST_MESSAGE_SRC(message)), ": ", text,
                   " (a rendition no viewer uses)");
@@ -225,6 +234,10 @@ struct Media {
   std::unique_ptr<streaming::VideoPipeline> pipeline;  // shared design
   std::unique_ptr<streaming::BaselineFanout> fanout;   // baseline design
   std::unique_ptr<streaming::MediaSource> source;
+  // CS_AUDIO (shared design): the render thread tells `sound` of each
+  // frame; `sound_track` paces, encodes and hands it to the viewers.
+  std::unique_ptr<audio::SceneSound> sound;
+  std::unique_ptr<streaming::SoundTrack> sound_track;
   const streaming::PipelineTimes* times = nullptr;
   render::FrameTarget* target = nullptr;
   render::PixelFormat format = render::PixelFormat::nv12;
@@ -242,6 +255,7 @@ std::string make_media(Design design, const Config& config,
     media.times = &source->times();
     media.source = std::move(source);
     media.target = media.fanout.get();
+    if (config.audio) log::warn("sound: CS_AUDIO is not part of the --baseline design; no sound");
     return {};
   }
   auto built = streaming::VideoPipeline::create({settings, encoder, config.ladder, media.format});
@@ -253,7 +267,18 @@ std::string make_media(Design design, const Config& config,
       .nack = config.nack,
       .rtx_copies = static_cast<unsigned>(config.rtx_copies),
       .fec_percent = static_cast<unsigned>(config.fec_percent)};
-  media.source = std::make_unique<streaming::SharedMediaSource>(*media.pipeline, ice, recovery);
+  if (config.audio) {
+    media.sound = std::make_unique<audio::SceneSound>();
+    auto track = streaming::SoundTrack::create(
+        media.pipeline->pipeline(),
+        [sound = media.sound.get()](std::int64_t start_ns, std::span<std::int16_t> samples) {
+          sound->synthesize(start_ns, samples);
+        });
+    if (!track.track) return "sound (CS_AUDIO=1): " + track.error;
+    media.sound_track = std::move(track.track);
+  }
+  media.source = std::make_unique<streaming::SharedMediaSource>(
+      *media.pipeline, ice, recovery, media.sound_track ? media.sound_track->tee() : nullptr);
   return {};
 }
 
@@ -301,11 +326,17 @@ int run(const Config& config, Design design) {
     log::error("renderer: ", error);
     return kExitFailure;
   }
+  renderer.listen(media.sound.get());
   if (media.pipeline) {
     if (auto error = media.pipeline->start(); !error.empty()) {
       log::error("pipeline: ", error);
       return kExitFailure;
     }
+  }
+  if (media.sound_track) {
+    media.sound_track->start();
+    log::info("sound: Opus ", streaming::SoundTrack::kBitrate / 1000, " kbit/s, ",
+              streaming::SoundTrack::kFrameMs, " ms frames, to viewers whose offer has audio");
   }
 
   RefusalCounts refusals;                         // /metrics, by reason
@@ -404,8 +435,13 @@ int run(const Config& config, Design design) {
         },
         [&fatal](const std::string& why) { fatal.push(why); });
   }
-  BusContext bus_context{&hub,      encoder_supervisor.get(), recorder.get(),
-                         &forwards, update_rendering,         loop,
+  BusContext bus_context{&hub,
+                         encoder_supervisor.get(),
+                         recorder.get(),
+                         &forwards,
+                         update_rendering,
+                         media.sound_track.get(),
+                         loop,
                          &exit_code};
   guint bus_watch = 0;
   streaming::GRef<GstBus> bus;
@@ -438,7 +474,7 @@ int run(const Config& config, Design design) {
   Observability observability(
       {&renderer.stage_times(), media.times, &hub.published_viewer_count(), &rendering_expected,
        [&media, encoder] { return media.pipeline ? media.pipeline->encoder_in_use() : encoder; },
-       &refusals, &forward_counters});
+       &refusals, &forward_counters, media.sound_track ? &media.sound_track->times() : nullptr});
   for (auto& endpoint : observability.endpoints()) server_settings.endpoints.push_back(endpoint);
   server_settings.endpoints.push_back(
       {"GET", "/ice-servers",
@@ -486,6 +522,7 @@ int run(const Config& config, Design design) {
   server.server.reset();  // joins the lws thread
   outbox.attach(nullptr);
   if (bus_watch) g_source_remove(bus_watch);
+  if (media.sound_track) media.sound_track->stop();
   if (media.pipeline) media.pipeline->stop();
   log::info("stopped");
   return exit_code;

@@ -117,6 +117,16 @@ std::string Observability::metrics() const {
             "RTCP PLI and FIR messages received from the CS_FORWARD_RTP addresses (e.g. Janus "
             "asking for a keyframe for a joining viewer).",
             n(fc.plis_received));
+  if (const streaming::SoundTimes* st = parts_.sound) {
+    m.counter("cs_sound_frames_total", "Opus frames (10 ms) the shared sound encoder put out.",
+              n(st->frames));
+    m.counter("cs_sound_bytes_total", "Bytes of those Opus frames (before RTP).", n(st->bytes));
+    m.counter("cs_sound_blocks_skipped_total",
+              "10 ms blocks of sound never made: its pacing thread fell behind by > 200 ms.",
+              n(st->skipped));
+    m.histogram("cs_sound_encode_seconds", "Time the Opus encoder takes for one 10 ms frame.",
+                st->encode_ms.histogram());
+  }
   m.counter("cs_keyframes_forced_total",
             "Keyframe requests that reached the shared encoder (viewers joining or catching up, "
             "PLI/FIR); the encoder throttles them.",

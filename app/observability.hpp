@@ -17,6 +17,7 @@
 #include "cs/render/frame_target.hpp"
 #include "cs/signaling/server.hpp"
 #include "cs/streaming/rtp_forward.hpp"
+#include "cs/streaming/sound_track.hpp"
 #include "cs/streaming/video_pipeline.hpp"
 
 namespace cs::app {
@@ -28,7 +29,8 @@ struct ObservedParts {
   const std::atomic<bool>* rendering_expected;  // the renderer should be running
   std::function<std::string()> encoder;         // in use now; any thread
   const RefusalCounts* refusals;
-  const streaming::ForwardCounters* forward;  // CS_FORWARD_RTP, every address together
+  const streaming::ForwardCounters* forward;     // CS_FORWARD_RTP, every address together
+  const streaming::SoundTimes* sound = nullptr;  // CS_AUDIO; null without sound
 };
 
 class Observability {

@@ -40,10 +40,20 @@
   const SPEED_MAX = 8;
   const PENDING_INPUTS_CAP = 64;
   const INPUT_LATENCIES_CAP = 1000;
+  // Sound (CS_AUDIO): the server clicks on each full turn of the cube, the
+  // frame of that turn counts it in row 3. A sample above CLICK_LEVEL is a
+  // click's (the tone peaks at 0.08, the click at 0.7); clicks and turn
+  // frames this close belong together; the offset is click - frame.
+  const CLICK_LEVEL = 0.35;
+  const CLICK_REFRACTORY_MS = 100;
+  const AV_MATCH_MS = 200;
+  const AV_OFFSETS_CAP = 1000;
+  const CLICK_BLOCK = 256;
 
   const video = document.getElementById('video');
   const overlayText = document.getElementById('overlay-text');
   const graph = document.getElementById('overlay-graph');
+  const unmuteButton = document.getElementById('unmute');
   // CS_AUTH_TOKEN: the page was opened as /?token=...; every request it makes
   // carries the same token.
   const params = new URLSearchParams(location.search);
@@ -90,6 +100,10 @@
     inputToPhotonMs: null,
     inputToPhotonP50Ms: null,
     inputLatencies: [],
+    // Sound: whether a track came, whether the user turned it on, its
+    // bitrate, and the A/V offset measured at each full turn (click
+    // presented - turn frame presented, ms; positive: sound late).
+    audio: { track: false, on: false, bitrateKbps: 0, clicks: 0, turns: 0, avOffsetMs: null, avOffsetP50Ms: null, avOffsets: [] },
   };
   window.csStats = stats;
   window.csFrameLog = [];
@@ -319,9 +333,12 @@
     const transceiver = pc.addTransceiver('video', { direction: 'recvonly' });
     preferH264(transceiver);
     setLowLatency(transceiver.receiver);
+    // Sound when the server has it (CS_AUDIO=1); without, the answer turns
+    // this m-line down and nothing else changes.
+    setLowLatency(pc.addTransceiver('audio', { direction: 'recvonly' }).receiver);
     if (!s.whep) openControl(s, pc);
 
-    pc.ontrack = (ev) => attachStream(ev.streams[0] || new MediaStream([ev.track]));
+    pc.ontrack = (ev) => attachTrack(ev);
     pc.onicecandidate = (ev) => sendCandidate(s, ev.candidate);
     pc.onconnectionstatechange = () => onConnectionState(s);
     // A TURN server that refuses the credentials (401) or never answers
@@ -522,6 +539,19 @@
     else if ('playoutDelayHint' in receiver) receiver.playoutDelayHint = 0;
   }
 
+  // Video and sound share the server's one stream (msid): the browser keeps
+  // them in sync. A track without a stream joins the one shown.
+  function attachTrack(ev) {
+    if (ev.track.kind === 'audio') onAudioTrack(ev.track);
+    if (ev.streams[0]) {
+      attachStream(ev.streams[0]);
+    } else if (video.srcObject instanceof MediaStream && !video.srcObject.getTracks().includes(ev.track)) {
+      video.srcObject.addTrack(ev.track);
+    } else {
+      attachStream(new MediaStream([ev.track]));
+    }
+  }
+
   function attachStream(stream) {
     if (video.srcObject === stream) return;
     video.srcObject = stream;
@@ -539,7 +569,7 @@
   const strip = document.createElement('canvas');
   const stripCtx = strip.getContext('2d', { willReadFrequently: true });
 
-  // Returns {renderMs, frame, input} or null when the frame has no usable strip.
+  // Returns {renderMs, frame, input, turns} or null when the frame has no usable strip.
   function decodeTimecode() {
     const w = video.videoWidth;
     const h = video.videoHeight;
@@ -547,7 +577,7 @@
     const rowH = Math.floor(h / STRIP_ROW_DIVISOR);
     if (blockW < 1 || rowH < 1) return null;
     const stripW = blockW * STRIP_BLOCKS;
-    const stripH = rowH * 3;
+    const stripH = rowH * 4;
     if (strip.width !== stripW || strip.height !== stripH) {
       strip.width = stripW;
       strip.height = stripH;
@@ -558,6 +588,7 @@
       renderMs: readRow(pixels, stripW, blockW, rowH, 0),
       frame: readRow(pixels, stripW, blockW, rowH, 1),
       input: readRow(pixels, stripW, blockW, rowH, 2),
+      turns: readRow(pixels, stripW, blockW, rowH, 3),
     };
   }
 
@@ -610,6 +641,7 @@
     stats.toCompositorMs = toCompositorMs;
     logFrame({ frame: tc.frame, renderMs: tc.renderMs, input: tc.input, presentedMs, latencyMs, toCompositorMs });
     measureInput(tc.input, presentedMs);
+    measureTurn(tc.turns, presentedMs);
     return latencyMs;
   }
 
@@ -628,6 +660,109 @@
     if (stats.inputLatencies.length > INPUT_LATENCIES_CAP) stats.inputLatencies.shift();
     const sorted = stats.inputLatencies.slice(-50).sort((a, b) => a - b);
     stats.inputToPhotonP50Ms = sorted[Math.floor((sorted.length - 1) / 2)];
+  }
+
+  // ------------------------------------------------------------------ sound
+
+  let audioTrack = null;
+  let audioContext = null;
+  let lastTurns = null;
+  let pendingTurns = []; // presented ms (epoch) of turn frames not yet matched
+  let pendingClicks = []; // presented ms (epoch) of clicks not yet matched
+  let samplesSinceClick = Infinity;
+
+  function onAudioTrack(track) {
+    audioTrack = track;
+    stats.audio.track = true;
+    unmuteButton.hidden = false;
+    if (audioContext) listenForClicks();
+  }
+
+  // Browsers play sound only after a user gesture: the button is that
+  // gesture, and turns the sound on (or off again).
+  unmuteButton.addEventListener('click', () => {
+    video.muted = !video.muted;
+    stats.audio.on = !video.muted;
+    unmuteButton.textContent = video.muted ? 'Sound off: click for sound' : 'Sound on: click to mute';
+    if (!video.muted) {
+      video.play().catch(() => {});
+      startClickDetector();
+    }
+  });
+
+  function startClickDetector() {
+    if (audioContext || !window.AudioContext) {
+      if (audioContext) audioContext.resume().catch(() => {});
+      return;
+    }
+    audioContext = new AudioContext({ latencyHint: 'interactive' });
+    if (audioTrack) listenForClicks();
+  }
+
+  // Finds each click's first sample in the received sound (a
+  // ScriptProcessor: it runs in any context, unlike an AudioWorklet, which
+  // needs https), and its presentation time from the context's output clock.
+  function listenForClicks() {
+    const source = audioContext.createMediaStreamSource(new MediaStream([audioTrack]));
+    const detector = audioContext.createScriptProcessor(CLICK_BLOCK, 1, 1);
+    const rate = audioContext.sampleRate;
+    const refractory = (CLICK_REFRACTORY_MS / 1000) * rate;
+    detector.onaudioprocess = (ev) => {
+      const input = ev.inputBuffer.getChannelData(0);
+      // This block's input was captured one block before the output it
+      // makes is played (ev.playbackTime).
+      const blockStart = ev.playbackTime - (2 * CLICK_BLOCK) / rate;
+      for (let i = 0; i < input.length; i++) {
+        samplesSinceClick += 1;
+        if (Math.abs(input[i]) < CLICK_LEVEL || samplesSinceClick < refractory) continue;
+        samplesSinceClick = 0;
+        onClick(contextTimeToEpochMs(blockStart + i / rate));
+      }
+    };
+    source.connect(detector);
+    detector.connect(audioContext.destination);
+    listenForClicks.nodes = [source, detector]; // kept alive
+  }
+
+  function contextTimeToEpochMs(contextTime) {
+    stats.audio.outputLatencyMs = 1000 * (audioContext.outputLatency || 0);
+    stats.audio.baseLatencyMs = 1000 * (audioContext.baseLatency || 0);
+    const ts = audioContext.getOutputTimestamp();
+    return performance.timeOrigin + ts.performanceTime + (contextTime - ts.contextTime) * 1000;
+  }
+
+  function measureTurn(turns, presentedMs) {
+    if (lastTurns !== null && turns > lastTurns && turns - lastTurns < 100) {
+      stats.audio.turns += 1;
+      if (audioContext) matchAv('turn', presentedMs);
+    }
+    lastTurns = turns;
+  }
+
+  function onClick(atMs) {
+    stats.audio.clicks += 1;
+    matchAv('click', atMs);
+  }
+
+  // Pairs a click with the turn frame nearest it within AV_MATCH_MS,
+  // whichever comes first.
+  function matchAv(kind, atMs) {
+    const others = kind === 'click' ? pendingTurns : pendingClicks;
+    const mine = kind === 'click' ? pendingClicks : pendingTurns;
+    const i = others.findIndex((t) => Math.abs(t - atMs) <= AV_MATCH_MS);
+    if (i < 0) {
+      mine.push(atMs);
+      while (mine.length && atMs - mine[0] > 2 * AV_MATCH_MS) mine.shift();
+      return;
+    }
+    const other = others.splice(i, 1)[0];
+    const offset = kind === 'click' ? atMs - other : other - atMs;
+    const a = stats.audio;
+    a.avOffsetMs = offset;
+    a.avOffsets.push(offset);
+    if (a.avOffsets.length > AV_OFFSETS_CAP) a.avOffsets.shift();
+    const sorted = a.avOffsets.slice(-50).sort((x, y) => x - y);
+    a.avOffsetP50Ms = sorted[Math.floor((sorted.length - 1) / 2)];
   }
 
   // ---------------------------------------------------------------- control
@@ -774,8 +909,14 @@
     }
     const report = await pc.getStats().catch(() => null);
     let bytes = null;
+    let audioBytes = null;
     if (report) {
       report.forEach((r) => {
+        if (r.type === 'inbound-rtp' && r.kind === 'audio') {
+          audioBytes = r.bytesReceived;
+          stats.audio.jitterBufferMs = r.jitterBufferEmittedCount
+            ? (1000 * r.jitterBufferDelay) / r.jitterBufferEmittedCount : null;
+        }
         if (r.type !== 'inbound-rtp' || r.kind !== 'video') return;
         bytes = r.bytesReceived;
         const codec = r.codecId && report.get(r.codecId);
@@ -798,7 +939,9 @@
     }
     const now = performance.now();
     const prev = bitrateCounter;
-    bitrateCounter = { bytes, at: now };
+    bitrateCounter = { bytes, audioBytes, at: now };
+    if (audioBytes !== null && prev.audioBytes != null && audioBytes >= prev.audioBytes)
+      stats.audio.bitrateKbps = Math.round(((audioBytes - prev.audioBytes) * 8) / (now - prev.at));
     if (bytes === null || prev.bytes === null || bytes < prev.bytes) return 0;
     return Math.round(((bytes - prev.bytes) * 8) / (now - prev.at));
   }
@@ -840,6 +983,13 @@
     return parts.join(' · ');
   }
 
+  function soundLine() {
+    const a = stats.audio;
+    if (!a.track) return 'no sound';
+    if (!a.on) return `sound off  ${a.bitrateKbps} kbps`;
+    return `sound ${a.bitrateKbps} kbps  A/V ${fmtMs(a.avOffsetMs)} (p50 ${fmtMs(a.avOffsetP50Ms)}, ${a.avOffsets.length} turns)`;
+  }
+
   function controlLine() {
     if (!stats.control) return 'view-only';
     if (stats.control.steer) return 'drag to steer';
@@ -858,6 +1008,7 @@
       `latency ${fmtMs(stats.latencyMs)} (p50 ${fmtMs(stats.latencyP50Ms)})`,
       `input → photon ${fmtMs(stats.inputToPhotonMs)} (p50 ${fmtMs(stats.inputToPhotonP50Ms)})  ${controlLine()}`,
       `to compositor ${fmtMs(stats.toCompositorMs)}`,
+      soundLine(),
       `lost ${stats.framesLost}  reconnects ${stats.reconnects}`,
       `sent: NACK ${stats.receiver?.nackCount ?? 0}  PLI ${stats.receiver?.pliCount ?? 0}`,
     ];

@@ -464,6 +464,10 @@ const std::vector<Row>& rows() {
       {{"CS_ICE_UPNP", "0", "let libnice map ports with UPnP (SSDP on the LAN): 1 or 0"},
        set_flag<&Config::ice_upnp>},
       {{"CS_TIMECODE", "1", "draw the timecode strip (1) or not (0)"}, set_timecode},
+      {{"CS_AUDIO", "0",
+        "send the scene's sound (a tone that follows the spin, a click each full turn) as Opus "
+        "to viewers whose offer has audio: 1 or 0"},
+       set_flag<&Config::audio>},
       {{"CS_CONTROL", "all",
         "who may steer the cube over the control data channel: all, none (view-only), or first "
         "(the longest-connected viewer)"},

@@ -18,7 +18,7 @@ std::optional<Stamp> decode(const std::uint8_t* pixels, int width, int height, i
                             int pixel_bytes) {
   const auto g = Geometry::for_frame(width, height);
   if (g.block_width < 1 || g.row_height < 1 || pixels == nullptr) return std::nullopt;
-  std::uint32_t rows[kRows] = {0, 0, 0};
+  std::uint32_t rows[kRows] = {};
   for (int row = 0; row < kRows; ++row) {
     const int y = row * g.row_height + g.row_height / 2;
     const std::uint8_t* line = pixels + static_cast<std::ptrdiff_t>(y) * stride;
@@ -28,7 +28,7 @@ std::optional<Stamp> decode(const std::uint8_t* pixels, int width, int height, i
       rows[row] = (rows[row] << 1) | (one ? 1u : 0u);
     }
   }
-  return Stamp{rows[0], rows[1], rows[2]};
+  return Stamp{rows[0], rows[1], rows[2], rows[3]};
 }
 
 namespace {
@@ -38,7 +38,8 @@ void fill_strip(Stamp stamp, std::uint8_t* plane, int stride, int width, int hei
                 const std::uint8_t* black, const std::uint8_t* white, int pixel_bytes) {
   const auto g = Geometry::for_frame(width, height);
   if (g.block_width < 1 || g.row_height < 1) return;
-  const std::uint32_t rows[kRows] = {stamp.render_ms, stamp.frame_number, stamp.input_ms};
+  const std::uint32_t rows[kRows] = {stamp.render_ms, stamp.frame_number, stamp.input_ms,
+                                     stamp.turns};
   const auto bytes = [&](int pixels) { return static_cast<std::size_t>(pixels * pixel_bytes); };
   const std::size_t line_bytes = bytes(width);
   for (int row = 0; row < kRows; ++row) {

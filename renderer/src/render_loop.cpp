@@ -239,20 +239,26 @@ bool RenderLoop::render_until_paused(Gpu& gpu) {
 }
 
 bool RenderLoop::render_one(CubeRenderer& renderer, std::uint32_t frame_number) {
-  return render_frame(renderer, target_, frame_number, scene_, &inbox_, &times_);
+  return render_frame(renderer, target_, frame_number, scene_, &inbox_, &times_, listener_);
 }
 
 void RenderLoop::steer(const SceneInput& input) {
   inbox_.post(input);
 }
 
+void RenderLoop::listen(SceneListener* listener) {
+  std::lock_guard lock(mutex_);
+  listener_ = listener;
+}
+
 bool render_frame(CubeRenderer& renderer, FrameTarget& target, std::uint32_t frame_number,
-                  Scene& scene, SceneInbox* inbox, StageTimes* times) {
+                  Scene& scene, SceneInbox* inbox, StageTimes* times, SceneListener* listener) {
   const std::int64_t t0 = monotonic_ns();
   scene.step(t0, inbox ? inbox->take() : SceneChanges{});
+  if (listener) listener->on_frame(t0, scene, frame_number == 0);
   const FrameInfo info{frame_number, timecode::wall_clock_ms(), t0};
-  const bool drawn =
-      renderer.draw(scene.pose(), {info.render_ms, info.frame_number, scene.input_ms()});
+  const bool drawn = renderer.draw(
+      scene.pose(), {info.render_ms, info.frame_number, scene.input_ms(), scene.turns()});
   const std::int64_t t1 = monotonic_ns();
   FrameSlot slot = target.acquire(frame_bytes(renderer.settings()));
   if (slot.data == nullptr) {

@@ -8,6 +8,11 @@ namespace cs::render {
 
 namespace {
 constexpr float kRadiansPerDegree = std::numbers::pi_v<float> / 180.0f;
+// The spin turns about two axes at 0.9 and 0.55 rad per unit: the pose
+// repeats every 2*pi/0.05 units, and the main axis turns once every
+// 2*pi/0.9 (18 turns a period, so wrapping the spin keeps the count).
+constexpr double kSpinPeriodUnits = 2.0 * std::numbers::pi / 0.05;
+constexpr double kTurnUnits = 2.0 * std::numbers::pi / 0.9;
 
 // Keeps an accumulated angle small, so float precision never drifts.
 float wrapped(float radians) {
@@ -45,12 +50,12 @@ void SceneChanges::add(const SceneInput& input) {
 // The time since the last frame passed under the state it had; the
 // changes take effect from this frame on.
 void Scene::step(std::int64_t now_ns, const SceneChanges& changes) {
-  if (last_ns_ && !paused_)
-    pose_.spin =
-        std::remainder(pose_.spin + static_cast<double>(now_ns - *last_ns_) * 1e-9 * speed_,
-                       // The spin turns about two axes at 0.9 and
-                       // 0.55 rad per unit: its period is 2*pi/0.05.
-                       2.0 * std::numbers::pi / 0.05);
+  if (last_ns_ && !paused_) {
+    const double spin = pose_.spin + static_cast<double>(now_ns - *last_ns_) * 1e-9 * speed_;
+    turns_ += static_cast<std::uint32_t>(
+        std::abs(std::floor(spin / kTurnUnits) - std::floor(pose_.spin / kTurnUnits)));
+    pose_.spin = std::remainder(spin, kSpinPeriodUnits);
+  }
   last_ns_ = now_ns;
   if (!changes.any) return;
   if (changes.reset) {

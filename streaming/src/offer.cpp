@@ -146,6 +146,37 @@ std::optional<OfferSummary> best_payload(const GstSDPMedia* media, VideoCodec co
   return best;
 }
 
+// Port 0 rejects an m-line, unless it is "bundle-only" (RFC 8843): a
+// max-bundle offerer (webrtcbin, some WHEP clients) puts every m-line after
+// the first on the first one's transport that way.
+bool rejected(const GstSDPMedia* media) {
+  return media->port == 0 && gst_sdp_media_get_attribute_val(media, "bundle-only") == nullptr;
+}
+
+// The Opus payload of a receivable audio m-line, or -1.
+int opus_payload(const GstSDPMedia* media) {
+  if (!media->media || std::strcmp(media->media, "audio") != 0 || rejected(media) ||
+      !viewer_can_receive(media))
+    return -1;
+  for (guint f = 0; f < gst_sdp_media_formats_len(media); ++f) {
+    const int pt = std::atoi(gst_sdp_media_get_format(media, f));
+    const char* rtpmap = attribute_for(media, "rtpmap", pt);
+    if (rtpmap && g_ascii_strncasecmp(rtpmap, "opus/48000", 10) == 0 && pt >= 0 && pt <= 127)
+      return pt;
+  }
+  return -1;
+}
+
+void find_audio(const GstSDPMessage* message, OfferSummary& summary) {
+  for (guint m = 0; m < gst_sdp_message_medias_len(message); ++m) {
+    if (const int pt = opus_payload(gst_sdp_message_get_media(message, m)); pt >= 0) {
+      summary.audio_mline = static_cast<int>(m);
+      summary.opus_payload_type = pt;
+      return;
+    }
+  }
+}
+
 }  // namespace
 
 std::string sendable_codecs(const std::vector<VideoCodec>& codecs) {
@@ -173,7 +204,7 @@ OfferAnalysis analyse_offer(const std::string& sdp, const std::vector<VideoCodec
   std::string other_media;
   for (guint m = 0; m < gst_sdp_message_medias_len(message.get()); ++m) {
     const GstSDPMedia* media = gst_sdp_message_get_media(message.get(), m);
-    if (!media->media || std::strcmp(media->media, "video") != 0 || media->port == 0) {
+    if (!media->media || std::strcmp(media->media, "video") != 0 || rejected(media)) {
       if (media->media && other_media.size() < 64)
         other_media += (other_media.empty() ? "" : ", ") + std::string(media->media).substr(0, 16);
       continue;
@@ -191,6 +222,7 @@ OfferAnalysis analyse_offer(const std::string& sdp, const std::vector<VideoCodec
                                 offered_codecs(media)};
     best->video_mline = m;
     best->playout_delay_ext_id = extmap_id(media, message.get(), kPlayoutDelayUri);
+    find_audio(message.get(), *best);
     return {best, {}};
   }
   return {std::nullopt, "offer has no video m-line" +

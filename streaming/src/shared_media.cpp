@@ -245,7 +245,7 @@ std::unique_ptr<ViewerMedia> SharedMediaSource::add_viewer(const std::string& na
   const RenditionKey key{offer.codec, options.rung.value_or(0)};
   Rendition* rendition = pipeline_.acquire(key, error);
   if (!rendition) return nullptr;
-  auto branch = ViewerBranch::create(name, offer, ice_, recovery_, error);
+  auto branch = ViewerBranch::create(name, offer, ice_, recovery_, sound_tee_, error);
   if (!branch || !branch->attach(pipeline_.pipeline(), rendition->tee())) {
     if (branch) error = "the viewer's branch failed to start";
     branch.reset();

@@ -362,10 +362,59 @@ std::unique_ptr<ViewerBranch> ViewerBranch::create(const std::string& name,
                                                    const OfferSummary& offer,
                                                    const IceSettings& ice,
                                                    const RecoverySettings& recovery,
-                                                   std::string& error) {
+                                                   GstElement* sound_tee, std::string& error) {
   std::unique_ptr<ViewerBranch> branch(new ViewerBranch());
   if (!branch->build(name, offer, ice, recovery, error)) return nullptr;
+  if (sound_tee && offer.opus_payload_type >= 0) {
+    branch->sound_tee_ = sound_tee;
+    if (!branch->build_sound(offer, error)) return nullptr;
+  }
   return branch;
+}
+
+// The sound's own leaky queue and payloader, on webrtcbin's second sink
+// pad (transceiver 1), sendonly with the offer's Opus payload type. Its
+// door is a shielded ghost pad like the video's, linked at attach().
+bool ViewerBranch::build_sound(const OfferSummary& offer, std::string& error) {
+  auto queue = make_element("queue");
+  auto payloader = make_element("rtpopuspay");
+  if (!queue || !payloader) {
+    error = "cannot create the viewer's sound queue and Opus payloader";
+    return false;
+  }
+  // 50 ms at most: a stalled viewer loses its own sound, never the tee's.
+  g_object_set(queue.get(), "max-size-buffers", 5u, "max-size-bytes", 0u, "max-size-time",
+               static_cast<guint64>(0), nullptr);
+  gst_util_set_object_arg(G_OBJECT(queue.get()), "leaky", "downstream");
+  g_object_set(payloader.get(), "pt", static_cast<guint>(offer.opus_payload_type), "mtu", 1200u,
+               nullptr);
+  gst_bin_add_many(GST_BIN(bin_.get()), queue.get(), payloader.get(), nullptr);
+  if (!gst_element_link(queue.get(), payloader.get()) ||
+      !gst_element_link_pads(payloader.get(), "src", webrtcbin_.get(), "sink_%u")) {
+    error = "cannot link the viewer's sound to webrtcbin";
+    return false;
+  }
+  GstWebRTCRTPTransceiver* transceiver = nullptr;
+  g_signal_emit_by_name(webrtcbin_.get(), "get-transceiver", 1, &transceiver);
+  if (!transceiver) {
+    error = "webrtcbin made no transceiver for the sound";
+    return false;
+  }
+  std::unique_ptr<GstCaps, CapsDeleter> prefs(gst_caps_new_simple(
+      "application/x-rtp", "media", G_TYPE_STRING, "audio", "encoding-name", G_TYPE_STRING, "OPUS",
+      "clock-rate", G_TYPE_INT, 48000, "encoding-params", G_TYPE_STRING, "2", "payload", G_TYPE_INT,
+      offer.opus_payload_type, nullptr));
+  g_object_set(transceiver, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY,
+               "codec-preferences", prefs.get(), nullptr);
+  gst_object_unref(transceiver);
+  auto target = PadRef::adopt(gst_element_get_static_pad(queue.get(), "sink"));
+  sound_door_ = make_shielded_sink(target.get());
+  gst_object_set_name(GST_OBJECT(sound_door_), "sound_sink");
+  gst_pad_add_probe(sound_door_, GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM, answer_serialized_queries,
+                    nullptr, nullptr);
+  gst_pad_set_active(sound_door_, TRUE);
+  gst_element_add_pad(bin_.get(), sound_door_);
+  return true;
 }
 
 Sender build_sender(GstBin* bin, const OfferSummary& offer, const IceSettings& ice,
@@ -524,7 +573,17 @@ bool ViewerBranch::attach(GstElement* pipeline, GstElement* tee) {
     return false;
   }
   input_ = link_input(tee);
-  return input_ != nullptr;
+  if (!input_) return false;
+  if (!sound_tee_) return true;
+  sound_input_ = std::make_unique<Input>();
+  sound_input_->tee = sound_tee_;
+  sound_input_->tee_pad = PadRef::adopt(gst_element_request_pad_simple(sound_tee_, "src_%u"));
+  if (!sound_input_->tee_pad ||
+      gst_pad_link(sound_input_->tee_pad.get(), sound_door_) != GST_PAD_LINK_OK) {
+    log::error(GST_OBJECT_NAME(bin_.get()), ": cannot link the branch to the sound's tee");
+    return false;
+  }
+  return true;
 }
 
 bool ViewerBranch::switch_to(GstElement* tee) {
@@ -563,6 +622,10 @@ void ViewerBranch::cancel_switch() {
 void ViewerBranch::detach() {
   release_input(next_);
   release_input(input_);
+  // The door stays the bin's: only the tee's pad goes.
+  if (sound_input_ && sound_input_->tee_pad)
+    gst_element_release_request_pad(sound_tee_, sound_input_->tee_pad.get());
+  sound_input_.reset();
   if (pipeline_) {
     if (webrtcbin_) {
       wait_for_pending_operations(webrtcbin_.get());

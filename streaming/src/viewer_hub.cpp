@@ -254,6 +254,7 @@ void ViewerHub::on_offer(ViewerId id, const std::string& sdp, std::optional<int>
   }
   log::info(who(id), "offer received (", viewer_count(), " viewers now)");
   update_activity();
+  log::debug(who(id), "offer\n", sdp);
   const OfferAnalysis offer = analyse_offer(sdp, settings_.codecs);
   if (!offer.summary) {
     log::warn(who(id), offer.error);
@@ -286,7 +287,10 @@ void ViewerHub::on_offer(ViewerId id, const std::string& sdp, std::optional<int>
   }
   connect_signals(id, *viewer);
   log::debug(who(id), "offer uses ", to_string(offer.summary->codec), " pt ",
-             offer.summary->payload_type, " (", offer.summary->profile_level_id, ")");
+             offer.summary->payload_type, " (", offer.summary->profile_level_id, ")",
+             offer.summary->opus_payload_type >= 0
+                 ? ", Opus pt " + std::to_string(offer.summary->opus_payload_type)
+                 : std::string(", no Opus"));
 
   GstWebRTCSessionDescription* description = nullptr;
   GstSDPMessage* message = nullptr;

@@ -97,7 +97,18 @@ void FrameStats::track_timecode(const DecodedFrame& frame) {
   if (first_numbers_.size() < kFirstNumbers) first_numbers_.push_back(*frame.frame_number);
   if (!first_frame_number_) first_frame_number_ = frame.frame_number;
   last_input_ms_ = frame.input_ms.value_or(0);
+  if (frame.turns) {
+    if (last_turns_ && *frame.turns > *last_turns_ && turn_arrivals_.size() < kMaxArrivals)
+      turn_arrivals_.emplace_back(last_wall_ms_, *frame.turns);
+    if (!first_turns_) first_turns_ = frame.turns;
+    last_turns_ = frame.turns;
+  }
   last_frame_number_ = frame.frame_number;
+}
+
+std::vector<std::pair<std::int64_t, std::uint32_t>> FrameStats::turn_arrivals() const {
+  std::lock_guard lock(mutex_);
+  return turn_arrivals_;
 }
 
 void FrameStats::track_center(const DecodedFrame& frame) {
@@ -160,6 +171,8 @@ void FrameStats::fill_json(nlohmann::json& out) const {
     }
     out["first_decrease"] = first_decrease_ + "; first numbers: " + numbers;
   }
+  out["first_turns"] = first_turns_ ? nlohmann::json(*first_turns_) : nullptr;
+  out["last_turns"] = last_turns_ ? nlohmann::json(*last_turns_) : nullptr;
   out["first_frame_number"] = first_frame_number_ ? nlohmann::json(*first_frame_number_) : nullptr;
   out["last_frame_number"] = last_frame_number_ ? nlohmann::json(*last_frame_number_) : nullptr;
   out["timecode_failures"] = timecode_failures_;

@@ -19,6 +19,7 @@ struct DecodedFrame {
   std::optional<std::uint32_t> render_ms;     // from the timecode strip
   std::optional<std::uint32_t> frame_number;  // from the timecode strip
   std::optional<std::uint32_t> input_ms;      // row 2: the newest input applied
+  std::optional<std::uint32_t> turns;         // row 3: full turns of the cube
   std::array<int, 3> center_rgb{};
   bool has_pixels = false;  // false for --no-decode access units
 };
@@ -39,6 +40,9 @@ class FrameStats {
   void set_rung(int rung);
   // Fields describing the frames seen, for the final JSON line.
   void fill_json(nlohmann::json& out) const;
+  // Wall-clock arrival of each frame whose row 3 (full turns) went up, and
+  // the count it showed (the first kMaxArrivals).
+  std::vector<std::pair<std::int64_t, std::uint32_t>> turn_arrivals() const;
   // The errors recorded so far (at most the first 50).
   std::vector<std::string> errors() const;
 
@@ -73,6 +77,9 @@ class FrameStats {
   static constexpr std::size_t kMaxArrivals = 6000;
   std::vector<std::int64_t> arrivals_wall_ms_;
   std::uint32_t last_input_ms_ = 0;  // row 2 of the last frame
+  std::optional<std::uint32_t> first_turns_;
+  std::optional<std::uint32_t> last_turns_;
+  std::vector<std::pair<std::int64_t, std::uint32_t>> turn_arrivals_;
   std::optional<std::uint32_t> first_frame_number_;
   std::optional<std::uint32_t> last_frame_number_;
   bool increasing_ = true;

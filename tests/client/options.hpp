@@ -26,6 +26,7 @@ struct Options {
   // --ice-servers URL: fetched (GET) before connecting, as the page does.
   std::string ice_servers_url;
   bool relay_only = false;  // --relay: iceTransportPolicy "relay"
+  bool audio = false;       // --audio: offer Opus too, count the clicks, match them to turns
   // Filled from the fetched configuration, in webrtcbin's URI form.
   std::string stun_server;
   std::vector<std::string> turn_servers;

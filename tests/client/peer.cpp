@@ -43,6 +43,9 @@ constexpr const char* kAuAppsink = "appsink name=sink sync=false max-buffers=4";
 
 std::string chain_for(const std::string& encoding_name, PeerMode mode) {
   const bool decode = mode == PeerMode::Decode;
+  if (encoding_name == "OPUS")
+    return "rtpopusdepay ! opusdec ! audioconvert ! audioresample ! "
+           "audio/x-raw,format=S16LE,channels=1,rate=48000 ! appsink name=sink sync=false";
   if (encoding_name == "H264")
     return decode
                ? std::string("rtph264depay ! h264parse ! avdec_h264 max-threads=1 ! ") + kToAppsink
@@ -74,6 +77,7 @@ DecodedFrame read_rgba_frame(GstSample* sample) {
     frame.render_ms = stamp->render_ms;
     frame.frame_number = stamp->frame_number;
     frame.input_ms = stamp->input_ms;
+    frame.turns = stamp->turns;
   }
   const auto* centre = pixels + (frame.height / 2) * stride + (frame.width / 2) * 4;
   frame.center_rgb = {centre[0], centre[1], centre[2]};
@@ -94,13 +98,14 @@ DecodedFrame read_access_unit(GstSample* sample) {
 }  // namespace
 
 Peer::Peer(int id, PeerMode mode, FrameStats& stats, Callbacks callbacks, PeerIce ice,
-           std::vector<Codec> codecs)
+           std::vector<Codec> codecs, SoundStats* sound)
     : id_(id),
       mode_(mode),
       stats_(stats),
       callbacks_(std::move(callbacks)),
       ice_(std::move(ice)),
-      codecs_(std::move(codecs)) {}
+      codecs_(std::move(codecs)),
+      sound_(sound) {}
 
 Peer::~Peer() {
   stop();
@@ -168,6 +173,20 @@ bool Peer::add_transceiver() {
   // add-transceiver sets codec-preferences from the caps; set it again
   // explicitly since webrtcbin needs it to produce the m-line's formats.
   g_object_set(transceiver.get(), "codec-preferences", caps.get(), nullptr);
+  if (!sound_) return true;
+  // --audio: an Opus m-line after the video's, as a browser offers it.
+  CapsPtr opus(
+      gst_caps_from_string("application/x-rtp,media=audio,encoding-name=OPUS,clock-rate=48000,"
+                           "encoding-params=(string)2,payload=111"));
+  GstWebRTCRTPTransceiver* audio = nullptr;
+  g_signal_emit_by_name(webrtc_, "add-transceiver", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY,
+                        opus.get(), &audio);
+  GstObjPtr<GstWebRTCRTPTransceiver> audio_transceiver(audio);
+  if (!audio_transceiver) {
+    stats_.add_error("add-transceiver (audio) failed");
+    return false;
+  }
+  g_object_set(audio_transceiver.get(), "codec-preferences", opus.get(), nullptr);
   return true;
 }
 
@@ -302,7 +321,8 @@ GstElement* Peer::make_sink_chain(const std::string& encoding_name) {
   }
   GstObjPtr<GstElement> sink(gst_bin_get_by_name(GST_BIN(bin), "sink"));
   g_object_set(sink.get(), "emit-signals", TRUE, nullptr);
-  g_signal_connect(sink.get(), "new-sample", G_CALLBACK(&on_new_sample), this);
+  g_signal_connect(sink.get(), "new-sample",
+                   G_CALLBACK(encoding_name == "OPUS" ? &on_new_sound : &on_new_sample), this);
   return bin;
 }
 
@@ -317,7 +337,11 @@ void Peer::on_pad_added(GstElement*, GstPad* pad, gpointer data) {
       caps && !gst_caps_is_empty(caps.get()) ? gst_caps_get_structure(caps.get(), 0) : nullptr;
   const char* name = s ? gst_structure_get_string(s, "encoding-name") : nullptr;
   const std::string encoding_name = name ? name : "";
-  self->stats_.set_codec(encoding_name);
+  if (encoding_name == "OPUS" && !self->sound_) {
+    self->stats_.add_error("received Opus without asking for it (no --audio)");
+    return;
+  }
+  if (encoding_name != "OPUS") self->stats_.set_codec(encoding_name);
   GstElement* bin = self->make_sink_chain(encoding_name);
   if (!bin) return;
   gst_bin_add(GST_BIN(self->pipeline_.get()), bin);
@@ -381,6 +405,20 @@ GstFlowReturn Peer::on_new_sample(GstElement* appsink, gpointer data) {
   if (!sample) return GST_FLOW_EOS;
   self->stats_.add_frame(self->mode_ == PeerMode::Decode ? read_rgba_frame(sample.get())
                                                          : read_access_unit(sample.get()));
+  return GST_FLOW_OK;
+}
+
+GstFlowReturn Peer::on_new_sound(GstElement* appsink, gpointer data) {
+  auto* self = static_cast<Peer*>(data);
+  SamplePtr sample(gst_app_sink_pull_sample(GST_APP_SINK(appsink)));
+  if (!sample) return GST_FLOW_EOS;
+  GstMapInfo map;
+  GstBuffer* buffer = gst_sample_get_buffer(sample.get());
+  if (buffer && gst_buffer_map(buffer, &map, GST_MAP_READ)) {
+    self->sound_->add_samples(reinterpret_cast<const std::int16_t*>(map.data), map.size / 2, 48000,
+                              epoch_ms());
+    gst_buffer_unmap(buffer, &map);
+  }
   return GST_FLOW_OK;
 }
 

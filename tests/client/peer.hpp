@@ -14,6 +14,7 @@
 #include "frame_stats.hpp"
 #include "options.hpp"
 #include "raii.hpp"
+#include "sound_stats.hpp"
 
 namespace cstest {
 
@@ -34,7 +35,7 @@ class Peer {
   };
 
   Peer(int id, PeerMode mode, FrameStats& stats, Callbacks callbacks, PeerIce ice = {},
-       std::vector<Codec> codecs = {Codec::H264, Codec::VP8});
+       std::vector<Codec> codecs = {Codec::H264, Codec::VP8}, SoundStats* sound = nullptr);
   ~Peer();
   Peer(const Peer&) = delete;
   Peer& operator=(const Peer&) = delete;
@@ -82,6 +83,7 @@ class Peer {
   static void on_gathering_state(GObject*, GParamSpec*, gpointer self);
   static gboolean on_bus_message(GstBus*, GstMessage* msg, gpointer self);
   static GstFlowReturn on_new_sample(GstElement* appsink, gpointer self);
+  static GstFlowReturn on_new_sound(GstElement* appsink, gpointer self);
 
   int id_;
   PeerMode mode_;
@@ -89,6 +91,7 @@ class Peer {
   Callbacks callbacks_;
   PeerIce ice_;
   std::vector<Codec> codecs_;
+  SoundStats* sound_;  // --audio: an Opus transceiver too; null: video only
   std::function<void()> on_gathering_complete_;
   std::function<void(const std::string& sdp)> on_answer_;
   GstObjPtr<GstElement> pipeline_;

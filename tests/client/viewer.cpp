@@ -100,7 +100,8 @@ void Viewer::on_open() {
       Peer::Callbacks{
           .on_offer = [this](const std::string& sdp) { on_offer(sdp); },
           .on_candidate = [this](guint m, const std::string& c) { on_local_candidate(m, c); }},
-      PeerIce{options_.stun_server, options_.turn_servers, options_.relay_only}, options_.codecs);
+      PeerIce{options_.stun_server, options_.turn_servers, options_.relay_only}, options_.codecs,
+      options_.audio ? &sound_ : nullptr);
   peer_->set_on_gathering_complete([this] { on_gathering_complete(); });
   if (!peer_->start()) failed_ = true;
 }
@@ -239,6 +240,7 @@ json Viewer::report() const {
                                {"ignored_remote_candidates", ignored_remote_candidates_},
                                {"stripped_answer_candidates", stripped_answer_candidates_}};
   stats_.fill_json(out);
+  if (options_.audio) sound_.fill_json(out, stats_.turn_arrivals());
   return out;
 }
 

@@ -45,6 +45,7 @@ class Viewer : public Client {
   const Options& options_;
   bool stall_;
   FrameStats stats_;
+  SoundStats sound_;  // --audio
   WsClient ws_;
   std::unique_ptr<Peer> peer_;
   std::int64_t start_ms_ = 0;  // steady clock at start()

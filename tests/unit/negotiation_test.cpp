@@ -149,3 +149,54 @@ TEST_CASE("a malformed candidate is refused at once, also before any offer") {
   CHECK_FALSE(d.reason.empty());
   CHECK(n.on_answer_sent().empty());  // nothing of it was held
 }
+
+TEST_CASE("an offer's Opus audio is found after or before its video, and only if receivable") {
+  const std::string video_then_audio = std::string(kChromeLikeOffer) +
+                                       "m=audio 9 UDP/TLS/RTP/SAVPF 111 63\r\n"
+                                       "c=IN IP4 0.0.0.0\r\n"
+                                       "a=mid:1\r\n"
+                                       "a=recvonly\r\n"
+                                       "a=rtpmap:111 opus/48000/2\r\n"
+                                       "a=fmtp:111 minptime=10;useinbandfec=1\r\n"
+                                       "a=rtpmap:63 red/48000/2\r\n";
+  auto r = analyse_offer(video_then_audio);
+  REQUIRE(r.summary);
+  CHECK(r.summary->payload_type == 106);
+  CHECK(r.summary->audio_mline == 1);
+  CHECK(r.summary->opus_payload_type == 111);
+
+  // Video only: no sound.
+  auto video_only = analyse_offer(kChromeLikeOffer);
+  REQUIRE(video_only.summary);
+  CHECK(video_only.summary->audio_mline == -1);
+  CHECK(video_only.summary->opus_payload_type == -1);
+
+  // Audio first (as whip-whep offers), in capitals (as webrtcbin offers).
+  const std::string audio_first =
+      "v=0\r\no=- 1 2 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
+      "m=audio 9 UDP/TLS/RTP/SAVPF 96\r\na=recvonly\r\na=rtpmap:96 OPUS/48000/2\r\n"
+      "m=video 9 UDP/TLS/RTP/SAVPF 97\r\na=recvonly\r\na=rtpmap:97 H264/90000\r\n"
+      "a=fmtp:97 packetization-mode=1;profile-level-id=42e01f\r\n";
+  auto first = analyse_offer(audio_first);
+  REQUIRE(first.summary);
+  CHECK(first.summary->video_mline == 1);
+  CHECK(first.summary->audio_mline == 0);
+  CHECK(first.summary->opus_payload_type == 96);
+
+  // Port 0 with bundle-only (a max-bundle offerer, webrtcbin's own) is on.
+  auto bundled = analyse_offer(std::string(kChromeLikeOffer) +
+                               "m=audio 0 UDP/TLS/RTP/SAVPF 111\r\na=bundle-only\r\na=recvonly\r\n"
+                               "a=rtpmap:111 OPUS/48000/2\r\n");
+  REQUIRE(bundled.summary);
+  CHECK(bundled.summary->opus_payload_type == 111);
+
+  // An audio m-line the viewer cannot receive on, or without Opus, is not sound.
+  for (const char* audio :
+       {"m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=sendonly\r\na=rtpmap:111 opus/48000/2\r\n",
+        "m=audio 0 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\n",
+        "m=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=rtpmap:0 PCMU/8000\r\n"}) {
+    auto none = analyse_offer(std::string(kChromeLikeOffer) + audio);
+    REQUIRE(none.summary);
+    CHECK(none.summary->opus_payload_type == -1);
+  }
+}

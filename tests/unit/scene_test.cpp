@@ -105,3 +105,37 @@ TEST_CASE("scene inbox: posts from several threads fold into one change") {
   CHECK(changes.yaw_deg == doctest::Approx(2000.0f));
   CHECK_FALSE(inbox.take().any);
 }
+
+TEST_CASE("scene: counts a full turn each 2*pi/0.9 units of spin, either way, across wraps") {
+  constexpr double kTurnS = 2.0 * 3.14159265358979323846 / 0.9;  // at the default speed
+  Scene scene;
+  scene.step(0, {});
+  scene.step(static_cast<std::int64_t>((kTurnS - 0.01) * kSecond), {});
+  CHECK(scene.turns() == 0u);
+  scene.step(static_cast<std::int64_t>((kTurnS + 0.01) * kSecond), {});
+  CHECK(scene.turns() == 1u);
+  // 140 s in 1 s steps: past the pose's wrap at 20*pi (62.8 s) and -20*pi.
+  for (int s = 1; s <= 140; ++s)
+    scene.step(static_cast<std::int64_t>((kTurnS + 0.01 + s) * kSecond), {});
+  CHECK(scene.turns() == static_cast<std::uint32_t>((kTurnS + 0.01 + 140) / kTurnS));
+  // Backwards counts too; paused counts nothing.
+  const std::uint32_t before = scene.turns();
+  std::int64_t t = static_cast<std::int64_t>((kTurnS + 0.01 + 140) * kSecond);
+  scene.step(t, [] {
+    SceneChanges c;
+    c.add(of(SceneInput::Kind::speed, 1, -2));
+    return c;
+  }());
+  t += static_cast<std::int64_t>(kTurnS * kSecond);  // two turns' worth at -2x
+  scene.step(t, {});
+  CHECK(scene.turns() - before == 2u);
+  scene.step(t, [] {
+    SceneChanges c;
+    c.add(of(SceneInput::Kind::pause, 2));
+    return c;
+  }());
+  scene.step(t + 100 * kSecond, {});
+  CHECK(scene.turns() - before == 2u);
+  scene.restart();
+  CHECK(scene.turns() == 0u);
+}

@@ -25,13 +25,16 @@ TEST_CASE("strip geometry follows SPEC.md") {
   CHECK(g.block_width == 42);
   CHECK(g.row_height == 32);
   std::vector<std::uint8_t> image(1366 * 768 * 4, 200);
-  encode_rgba({0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu}, image.data(), 1366, 768, 1366 * 4);
+  encode_rgba({0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu}, image.data(), 1366, 768,
+              1366 * 4);
   // Right of 32 * (W/32) is black.
   CHECK(image[(10 * 1366 + 1365) * 4] == 0);
   CHECK(image[(10 * 1366 + 32 * 42 - 1) * 4] == 255);
-  // Row 2 (input stamp) is there, below it the image is untouched.
+  // Rows 2 (input stamp) and 3 (full turns) are there, below them the image
+  // is untouched.
   CHECK(image[(80 * 1366 + 5) * 4] == 255);
-  CHECK(image[(96 * 1366 + 5) * 4] == 200);
+  CHECK(image[(112 * 1366 + 5) * 4] == 255);
+  CHECK(image[(128 * 1366 + 5) * 4] == 200);
 }
 
 TEST_CASE("most significant bit is leftmost") {
@@ -43,7 +46,7 @@ TEST_CASE("most significant bit is leftmost") {
 TEST_CASE("decode reads a luma plane too") {
   const int w = 1280, h = 720;
   std::vector<std::uint8_t> rgba(static_cast<size_t>(w) * h * 4);
-  encode_rgba({42u, 7u, 99u}, rgba.data(), w, h, w * 4);
+  encode_rgba({42u, 7u, 99u, 3u}, rgba.data(), w, h, w * 4);
   std::vector<std::uint8_t> luma(static_cast<size_t>(w) * h);
   for (size_t i = 0; i < luma.size(); ++i) luma[i] = rgba[i * 4];
   auto decoded = decode(luma.data(), w, h, w, 1);
@@ -51,6 +54,7 @@ TEST_CASE("decode reads a luma plane too") {
   CHECK(decoded->render_ms == 42u);
   CHECK(decoded->frame_number == 7u);
   CHECK(decoded->input_ms == 99u);
+  CHECK(decoded->turns == 3u);
 }
 
 namespace {

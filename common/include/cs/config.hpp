@@ -94,6 +94,7 @@ struct Config {
   std::string ice_public_ip;  // announced in host candidates instead of the local address
   bool ice_upnp = false;      // libnice's UPnP port mapping (SSDP on the LAN)
   bool timecode = true;
+  bool audio = false;  // CS_AUDIO: the scene's sound, Opus, to viewers that offer audio
   int max_viewers = 32;
   bool nack = true;                  // answer NACKs with retransmissions (RTX)
   int rtx_copies = 2;                // copies of each retransmission

@@ -1,8 +1,9 @@
 #pragma once
-// The timecode strip of SPEC.md: three rows of 32 blocks at the top of the
+// The timecode strip of SPEC.md: four rows of 32 blocks at the top of the
 // image; row 0 = render wall-clock ms mod 2^32, row 1 = frame number, row 2
 // = the wall-clock ms stamp of the newest viewer input the frame applied
-// (0 when none).
+// (0 when none), row 3 = full turns of the cube since rendering started
+// (the sound's click marks each: A/V sync is measured against it).
 // Pure functions, callable from any thread.
 #include <cstdint>
 #include <optional>
@@ -10,7 +11,7 @@
 namespace cs::timecode {
 
 inline constexpr int kBits = 32;
-inline constexpr int kRows = 3;
+inline constexpr int kRows = 4;
 
 struct Geometry {
   int block_width;  // W/32
@@ -22,6 +23,7 @@ struct Stamp {
   std::uint32_t render_ms;
   std::uint32_t frame_number;
   std::uint32_t input_ms = 0;
+  std::uint32_t turns = 0;
   bool operator==(const Stamp&) const = default;
 };
 

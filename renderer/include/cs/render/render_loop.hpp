@@ -61,6 +61,9 @@ class RenderLoop {
   // Viewer input for the cube, applied at the start of the next frame.
   // Thread-safe (any thread).
   void steer(const SceneInput& input);
+  // Told of each frame's scene on the render thread (the sound). Set before
+  // the first resume(); it must outlive the loop.
+  void listen(SceneListener* listener);
 
  private:
   enum class State { starting, paused, running, stopping, failed };
@@ -95,6 +98,7 @@ class RenderLoop {
   std::array<std::int64_t, kMaxRebuilds> rebuilds_ns_{};  // when, oldest first
   Scene scene_;                                           // render thread only
   SceneInbox inbox_;
+  SceneListener* listener_ = nullptr;  // set before the thread renders (under mutex_)
   FrameTarget& target_;
   StageTimes times_;
   std::mutex mutex_;
@@ -113,9 +117,10 @@ std::int64_t monotonic_ns();
 // frame before it: the frame of each call comes out of the next one, one
 // frame period later; a skipped frame empties the ring). False when GL
 // failed (renderer.failure() says how); true also when the target skipped
-// the frame. `inbox` and `times` may be null. Render thread (a current
-// context).
+// the frame. `inbox`, `times` and `listener` may be null; frame 0 is the
+// first after a restart. Render thread (a current context).
 bool render_frame(CubeRenderer& renderer, FrameTarget& target, std::uint32_t frame_number,
-                  Scene& scene, SceneInbox* inbox, StageTimes* times);
+                  Scene& scene, SceneInbox* inbox, StageTimes* times,
+                  SceneListener* listener = nullptr);
 
 }  // namespace cs::render

@@ -51,6 +51,9 @@ class Scene {
   const ScenePose& pose() const { return pose_; }
   // The stamp of the newest input applied, 0 when none (timecode row 2).
   std::uint32_t input_ms() const { return input_ms_; }
+  // Full turns since restart(), either way round (timecode row 3): one each
+  // time the spin's main axis (0.9 rad per unit) passes a multiple of 2*pi.
+  std::uint32_t turns() const { return turns_; }
   bool paused() const { return paused_; }
   float speed() const { return speed_; }
 
@@ -59,7 +62,20 @@ class Scene {
   float speed_ = 1;
   bool paused_ = false;
   std::uint32_t input_ms_ = 0;
+  std::uint32_t turns_ = 0;
   std::optional<std::int64_t> last_ns_;
+};
+
+// Told of every frame's scene as the render thread steps it (the sound
+// follows the cube: audio/scene_sound.hpp). Called on the render thread,
+// once per frame, before drawing: an implementation takes microseconds and
+// never blocks on anything slower than a mutex.
+class SceneListener {
+ public:
+  virtual ~SceneListener() = default;
+  // `now_ns`: the frame's scene time (CLOCK_MONOTONIC), also its capture
+  // time; `restarted`: the first frame after Scene::restart().
+  virtual void on_frame(std::int64_t now_ns, const Scene& scene, bool restarted) = 0;
 };
 
 // Thread-safe: post() from any thread, take() on the render thread.

@@ -23,6 +23,10 @@ struct OfferSummary {
   int payload_type = -1;          // the chosen codec's (H.264: packetization-mode=1)
   std::string profile_level_id;   // H.264: of that payload, if given
   int playout_delay_ext_id = -1;  // extmap id the browser offers, or -1
+  // The first audio m-line the viewer can receive Opus on (CS_AUDIO): its
+  // index and Opus payload type; -1 when the offer has none (video only).
+  int audio_mline = -1;
+  int opus_payload_type = -1;
 };
 
 struct OfferAnalysis {

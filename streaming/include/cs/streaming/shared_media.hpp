@@ -11,8 +11,10 @@ namespace cs::streaming {
 
 class SharedMediaSource final : public MediaSource {
  public:
-  SharedMediaSource(VideoPipeline& pipeline, IceSettings ice, RecoverySettings recovery)
-      : pipeline_(pipeline), ice_(std::move(ice)), recovery_(recovery) {}
+  // `sound_tee`: the shared sound's (CS_AUDIO), or null.
+  SharedMediaSource(VideoPipeline& pipeline, IceSettings ice, RecoverySettings recovery,
+                    GstElement* sound_tee = nullptr)
+      : pipeline_(pipeline), ice_(std::move(ice)), recovery_(recovery), sound_tee_(sound_tee) {}
   std::unique_ptr<ViewerMedia> add_viewer(const std::string& name, const OfferSummary& offer,
                                           const ViewerOptions& options,
                                           std::string& error) override;
@@ -21,6 +23,7 @@ class SharedMediaSource final : public MediaSource {
   VideoPipeline& pipeline_;
   IceSettings ice_;
   RecoverySettings recovery_;
+  GstElement* sound_tee_;
 };
 
 }  // namespace cs::streaming

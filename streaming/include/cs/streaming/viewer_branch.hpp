@@ -65,9 +65,12 @@ class ViewerBranch {
  public:
   // Builds the bin for this offer and configures the transceiver so that
   // webrtcbin answers with the offer's H.264 payload type.
+  // With a `sound_tee` (CS_AUDIO) and Opus in the offer, the branch also
+  // sends the sound: sound tee → queue (leaky) → rtpopuspay → webrtcbin.
   static std::unique_ptr<ViewerBranch> create(const std::string& name, const OfferSummary& offer,
                                               const IceSettings& ice,
-                                              const RecoverySettings& recovery, std::string& error);
+                                              const RecoverySettings& recovery,
+                                              GstElement* sound_tee, std::string& error);
   ~ViewerBranch();
   ViewerBranch(const ViewerBranch&) = delete;
   ViewerBranch& operator=(const ViewerBranch&) = delete;
@@ -93,6 +96,7 @@ class ViewerBranch {
   guint media_ssrc() const;
 
   GstElement* webrtcbin() const { return webrtcbin_.get(); }
+  bool sends_sound() const { return sound_tee_ != nullptr; }
   GstElement* bin() const { return bin_.get(); }
   // A bus message's source belongs to this branch.
   bool owns(GstObject* object) const;
@@ -101,6 +105,7 @@ class ViewerBranch {
   ViewerBranch() = default;
   bool build(const std::string& name, const OfferSummary& offer, const IceSettings& ice,
              const RecoverySettings& recovery, std::string& error);
+  bool build_sound(const OfferSummary& offer, std::string& error);
 
   // One rendition's tee feeding the selector through a shielded ghost pad.
   struct Input;
@@ -117,6 +122,10 @@ class ViewerBranch {
   std::unique_ptr<Input> input_;  // the one sent
   std::unique_ptr<Input> next_;   // a switch under way
   unsigned inputs_made_ = 0;
+  // The sound (null tee: video only).
+  GstElement* sound_tee_ = nullptr;  // borrowed: the sound track outlives its viewers
+  std::unique_ptr<Input> sound_input_;
+  GstPad* sound_door_ = nullptr;  // the bin's ghost pad onto the sound queue (the bin owns it)
 };
 
 }  // namespace cs::streaming
