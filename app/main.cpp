@@ -385,6 +385,7 @@ int run(const Config& config, Design design) {
   auto update_rendering = [&] {
     const std::string others = other_users();
     rendering_expected.store(viewers_active || !others.empty());
+    if (media.sound_track) media.sound_track->set_active(viewers_active || !others.empty());
     if (viewers_active || !others.empty())
       renderer.resume();
     else

@@ -54,6 +54,7 @@
   const overlayText = document.getElementById('overlay-text');
   const graph = document.getElementById('overlay-graph');
   const unmuteButton = document.getElementById('unmute');
+  const sound = document.getElementById('sound');
   // CS_AUTH_TOKEN: the page was opened as /?token=...; every request it makes
   // carries the same token.
   const params = new URLSearchParams(location.search);
@@ -66,6 +67,9 @@
   // ?transport=whep signals over WHEP (POST /whep, PATCH, DELETE) instead of
   // the WebSocket: the same viewer on the server, for comparing the two.
   const useWhep = params.get('transport') === 'whep';
+  // ?sound=1 asks for the server's sound (CS_AUDIO=1); an unmute button then
+  // turns it on.
+  const wantSound = params.get('sound') === '1';
   // ?janus=http://HOST:8088/janus watches the server's stream through a Janus
   // fan-out node (CS_FORWARD_RTP, scripts/janus.sh) over the Janus HTTP API,
   // mountpoint ?mountpoint=N (default 1): Janus offers, the page answers.
@@ -333,12 +337,15 @@
     const transceiver = pc.addTransceiver('video', { direction: 'recvonly' });
     preferH264(transceiver);
     setLowLatency(transceiver.receiver);
-    // Sound when the server has it (CS_AUDIO=1); without, the answer turns
-    // this m-line down and nothing else changes.
-    setLowLatency(pc.addTransceiver('audio', { direction: 'recvonly' }).receiver);
+    // ?sound=1: sound too, when the server has it (CS_AUDIO=1); without,
+    // the answer turns this m-line down and nothing else changes. Not by
+    // default: with a sound track received, Chromium 156 here decoded the
+    // video but never presented a frame in about 1 page load in 4-6 (none
+    // in 8 without; cause not found, README "Sound").
+    if (wantSound) setLowLatency(pc.addTransceiver('audio', { direction: 'recvonly' }).receiver);
     if (!s.whep) openControl(s, pc);
 
-    pc.ontrack = (ev) => attachTrack(ev);
+    pc.ontrack = (ev) => attachTrack(s, ev);
     pc.onicecandidate = (ev) => sendCandidate(s, ev.candidate);
     pc.onconnectionstatechange = () => onConnectionState(s);
     // A TURN server that refuses the credentials (401) or never answers
@@ -539,17 +546,16 @@
     else if ('playoutDelayHint' in receiver) receiver.playoutDelayHint = 0;
   }
 
-  // Video and sound share the server's one stream (msid): the browser keeps
-  // them in sync. A track without a stream joins the one shown.
-  function attachTrack(ev) {
-    if (ev.track.kind === 'audio') onAudioTrack(ev.track);
-    if (ev.streams[0]) {
-      attachStream(ev.streams[0]);
-    } else if (video.srcObject instanceof MediaStream && !video.srcObject.getTracks().includes(ev.track)) {
-      video.srcObject.addTrack(ev.track);
-    } else {
-      attachStream(new MediaStream([ev.track]));
+  // The video element plays the video track alone and a sound element the
+  // sound, whatever streams (msid) the answer put them in: the browser
+  // keeps the two in sync by their RTP streams either way, and a second
+  // stream set on the video element would replace the first.
+  function attachTrack(s, ev) {
+    if (ev.track.kind === 'audio') {
+      onAudioTrack(ev.track);
+      return;
     }
+    attachStream(new MediaStream([ev.track]));
   }
 
   function attachStream(stream) {
@@ -679,13 +685,18 @@
   }
 
   // Browsers play sound only after a user gesture: the button is that
-  // gesture, and turns the sound on (or off again).
+  // gesture, and turns the sound on (or off again). The track goes to the
+  // sound element only then: attached to a muted element that is not
+  // playing, Chromium 156 here often never presented a video frame to a
+  // later page of the same server (decoded, never shown: 5 of 9 later
+  // pages; 0 of 7 with the track left unattached until the click).
   unmuteButton.addEventListener('click', () => {
-    video.muted = !video.muted;
-    stats.audio.on = !video.muted;
-    unmuteButton.textContent = video.muted ? 'Sound off: click for sound' : 'Sound on: click to mute';
-    if (!video.muted) {
-      video.play().catch(() => {});
+    sound.muted = !sound.muted;
+    stats.audio.on = !sound.muted;
+    unmuteButton.textContent = sound.muted ? 'Sound off: click for sound' : 'Sound on: click to mute';
+    if (!sound.muted) {
+      if (audioTrack && !sound.srcObject) sound.srcObject = new MediaStream([audioTrack]);
+      sound.play().catch((e) => reportError(`sound: ${e.message}`));
       startClickDetector();
     }
   });
@@ -892,6 +903,7 @@
     stats.bitrateKbps = await readBitrateKbps();
     renderOverlay();
   }
+
 
   function recentP50() {
     const cutoff = performance.timeOrigin + performance.now() - P50_WINDOW_MS;

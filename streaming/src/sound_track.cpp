@@ -106,6 +106,11 @@ void SoundTrack::pace() {
   while (running_.load(std::memory_order_relaxed)) {
     sleep_until(start + kBlockNs + kMarginNs);
     const std::int64_t now = monotonic_ns();
+    if (!active_.load(std::memory_order_relaxed)) {
+      start = now - kMarginNs;
+      discont = true;
+      continue;
+    }
     if (now - start > kMaxBehindNs) {
       times_.skipped.fetch_add(static_cast<std::uint64_t>((now - start) / kBlockNs),
                                std::memory_order_relaxed);

@@ -36,9 +36,42 @@ const median = (xs) => {
 };
 const r1 = (x) => (x === null ? null : Math.round(x * 10) / 10);
 
-async function run(page, args) {
-  await page.goto(args.url, { waitUntil: 'load', timeout: 20000 });
-  await waitUntilPlaying(page);
+// Opens URL?sound=1 (the page asks for sound). A known defect (README
+// "Sound"): with a sound track received, Chromium sometimes decodes the
+// video but never presents a frame; such a browser is closed and a fresh
+// one tried, at most 3 in all, and the count is reported.
+const KNOWN_DEFECT_TRIES = 3;
+async function openWithSound(args) {
+  const url = new URL(args.url);
+  url.searchParams.set('sound', '1');
+  let unshown = 0;
+  for (;;) {
+    const browser = await launchChromium({ profilePrefix: 'cs-sound-' });
+    try {
+      await browser.page.goto(url.href, { waitUntil: 'load', timeout: 20000 });
+      await waitForStats(browser.page, 'a presented frame', 8000, (s) => s.framesPresented > 0);
+      await waitUntilPlaying(browser.page);
+      return { browser, unshown };
+    } catch (e) {
+      const s = await browser.page.evaluate(() => window.csStats).catch(() => null);
+      await browser.close();
+      const decodedOnly = s && s.framesPresented === 0 && (s.receiver?.framesDecoded ?? 0) > 0;
+      if (!decodedOnly || ++unshown >= KNOWN_DEFECT_TRIES) throw e;
+      console.error(`video decoded (${s.receiver.framesDecoded} frames) but never shown: a fresh browser (${unshown})`);
+    }
+  }
+}
+
+async function run(_unused, args) {
+  const { browser, unshown } = await openWithSound(args);
+  try {
+    return { ...(await measure(browser.page, args)), unshownBrowsers: unshown };
+  } finally {
+    await browser.close();
+  }
+}
+
+async function measure(page, args) {
   if (args.expect === 'none') {
     await sleep(2000);
     const s = await waitForStats(page, 'video playing', 5000, (st) => st.fps > 20);
@@ -79,4 +112,8 @@ async function run(page, args) {
   return result;
 }
 
-process.exitCode = await runInBrowser({ parseArgs, run, launch: () => launchChromium({ profilePrefix: 'cs-sound-' }) });
+// run() launches its own browsers; runInBrowser's is a placeholder page.
+process.exitCode = await runInBrowser({
+  parseArgs, run,
+  launch: async () => ({ page: null, pageLog: [], close: async () => {} }),
+});

@@ -52,6 +52,11 @@ class SoundTrack {
   void start();
   void stop();
 
+  // Sound is made only while the cube is rendered (viewers, a recording, a
+  // forward): it belongs to the scene, and it starts again with it.
+  // Any thread.
+  void set_active(bool active) { active_.store(active, std::memory_order_relaxed); }
+
   GstElement* tee() const { return tee_.get(); }
   bool owns(GstObject* object) const;
   const SoundTimes& times() const { return times_; }
@@ -70,6 +75,7 @@ class SoundTrack {
   SoundTimes times_;
   std::atomic<std::int64_t> encode_started_ns_{0};
   std::atomic<bool> running_{false};
+  std::atomic<bool> active_{false};
   std::thread thread_;
 };
 
