@@ -43,10 +43,14 @@
   // Sound (CS_AUDIO): the server clicks on each full turn of the cube, the
   // frame of that turn counts it in row 3. A sample above CLICK_LEVEL is a
   // click's (the tone peaks at 0.08, the click at 0.7); clicks and turn
-  // frames this close belong together; the offset is click - frame.
+  // frames this close belong together (under half the 0.87 s between turns
+  // at the top speed, so a click cannot take its neighbour's frame); the
+  // offset is click - frame. After a click, the receiver's loss concealment
+  // may replay its waveform a few ms later: that is not a second click
+  // (hence the refractory time, well under the 0.87 s).
   const CLICK_LEVEL = 0.35;
-  const CLICK_REFRACTORY_MS = 100;
-  const AV_MATCH_MS = 200;
+  const CLICK_REFRACTORY_MS = 300;
+  const AV_MATCH_MS = 400;
   const AV_OFFSETS_CAP = 1000;
   const CLICK_BLOCK = 256;
 
@@ -675,7 +679,6 @@
   let lastTurns = null;
   let pendingTurns = []; // presented ms (epoch) of turn frames not yet matched
   let pendingClicks = []; // presented ms (epoch) of clicks not yet matched
-  let samplesSinceClick = Infinity;
 
   function onAudioTrack(track) {
     audioTrack = track;
@@ -710,29 +713,83 @@
     if (audioTrack) listenForClicks();
   }
 
-  // Finds each click's first sample in the received sound (a
-  // ScriptProcessor: it runs in any context, unlike an AudioWorklet, which
-  // needs https), and its presentation time from the context's output clock.
+  // Finds each click's first sample in the received sound and its
+  // presentation time from the context's output clock. An AudioWorklet
+  // does it on the audio thread; it exists only in a secure context (https
+  // or localhost), so elsewhere a ScriptProcessor does it on the main
+  // thread, where a busy page may drop a block and with it a click.
   function listenForClicks() {
     const source = audioContext.createMediaStreamSource(new MediaStream([audioTrack]));
-    const detector = audioContext.createScriptProcessor(CLICK_BLOCK, 1, 1);
-    const rate = audioContext.sampleRate;
-    const refractory = (CLICK_REFRACTORY_MS / 1000) * rate;
-    detector.onaudioprocess = (ev) => {
-      const input = ev.inputBuffer.getChannelData(0);
+    listenForClicks.nodes = [source]; // kept alive
+    const sink = (detector) => {
+      source.connect(detector);
+      detector.connect(audioContext.destination);
+      listenForClicks.nodes.push(detector);
+    };
+    if (audioContext.audioWorklet) {
+      clickWorklet(audioContext)
+        .then(sink)
+        .catch((e) => {
+          reportError(`sound: click detector: ${e.message}`);
+          sink(clickScriptProcessor(audioContext));
+        });
+    } else {
+      sink(clickScriptProcessor(audioContext));
+    }
+  }
+
+  // A click's first sample: above CLICK_LEVEL, at least the refractory
+  // time after the previous one. Shared by both detectors (the worklet's
+  // copy is this function's source).
+  function clickDetector(refractorySamples) {
+    let sinceClick = Infinity;
+    return (samples, onClickAt) => {
+      for (let i = 0; i < samples.length; i++) {
+        sinceClick += 1;
+        if (Math.abs(samples[i]) < CLICK_LEVEL || sinceClick < refractorySamples) continue;
+        sinceClick = 0;
+        onClickAt(i);
+      }
+    };
+  }
+
+  async function clickWorklet(context) {
+    const code = `const CLICK_LEVEL = ${CLICK_LEVEL};
+      const clickDetector = ${clickDetector.toString()};
+      registerProcessor('cs-click-detector', class extends AudioWorkletProcessor {
+        constructor() {
+          super();
+          this.detect = clickDetector(${(CLICK_REFRACTORY_MS / 1000)} * sampleRate);
+        }
+        process(inputs) {
+          const samples = inputs[0] && inputs[0][0];
+          if (samples) this.detect(samples, (i) => this.port.postMessage((currentFrame + i) / sampleRate));
+          return true;
+        }
+      });`;
+    const url = URL.createObjectURL(new Blob([code], { type: 'text/javascript' }));
+    try {
+      await context.audioWorklet.addModule(url);
+    } finally {
+      URL.revokeObjectURL(url);
+    }
+    const node = new AudioWorkletNode(context, 'cs-click-detector', { numberOfOutputs: 1, outputChannelCount: [1] });
+    // The sample at context time t is played at t: no offset to add.
+    node.port.onmessage = (ev) => onClick(contextTimeToEpochMs(ev.data));
+    return node;
+  }
+
+  function clickScriptProcessor(context) {
+    const node = context.createScriptProcessor(CLICK_BLOCK, 1, 1);
+    const rate = context.sampleRate;
+    const detect = clickDetector((CLICK_REFRACTORY_MS / 1000) * rate);
+    node.onaudioprocess = (ev) => {
       // This block's input was captured one block before the output it
       // makes is played (ev.playbackTime).
       const blockStart = ev.playbackTime - (2 * CLICK_BLOCK) / rate;
-      for (let i = 0; i < input.length; i++) {
-        samplesSinceClick += 1;
-        if (Math.abs(input[i]) < CLICK_LEVEL || samplesSinceClick < refractory) continue;
-        samplesSinceClick = 0;
-        onClick(contextTimeToEpochMs(blockStart + i / rate));
-      }
+      detect(ev.inputBuffer.getChannelData(0), (i) => onClick(contextTimeToEpochMs(blockStart + i / rate)));
     };
-    source.connect(detector);
-    detector.connect(audioContext.destination);
-    listenForClicks.nodes = [source, detector]; // kept alive
+    return node;
   }
 
   function contextTimeToEpochMs(contextTime) {
@@ -913,6 +970,26 @@
     return sorted[Math.floor((sorted.length - 1) / 2)];
   }
 
+  // The audio receiver's jitter buffer over the last stats interval (its
+  // cumulative average would still carry the first seconds, when it is
+  // deep), and how often it stretched or concealed: what moves the A/V offset.
+  let audioReceiverBefore = null;
+  function readAudioReceiver(r) {
+    const now = {
+      delayS: r.jitterBufferDelay || 0,
+      emitted: r.jitterBufferEmittedCount || 0,
+      concealed: r.concealedSamples || 0,
+      inserted: r.insertedSamplesForDeceleration || 0,
+      removed: r.removedSamplesForAcceleration || 0,
+    };
+    const was = audioReceiverBefore || { delayS: 0, emitted: 0 };
+    const emitted = now.emitted - was.emitted;
+    if (emitted > 0) stats.audio.jitterBufferMs = (1000 * (now.delayS - was.delayS)) / emitted;
+    stats.audio.concealedSamples = now.concealed;
+    stats.audio.stretchedSamples = now.inserted + now.removed;
+    audioReceiverBefore = now;
+  }
+
   async function readBitrateKbps() {
     const pc = session && session.pc;
     if (!pc) {
@@ -926,8 +1003,7 @@
       report.forEach((r) => {
         if (r.type === 'inbound-rtp' && r.kind === 'audio') {
           audioBytes = r.bytesReceived;
-          stats.audio.jitterBufferMs = r.jitterBufferEmittedCount
-            ? (1000 * r.jitterBufferDelay) / r.jitterBufferEmittedCount : null;
+          readAudioReceiver(r);
         }
         if (r.type !== 'inbound-rtp' || r.kind !== 'video') return;
         bytes = r.bytesReceived;

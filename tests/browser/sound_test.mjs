@@ -10,13 +10,13 @@
 //
 // sound: every turn in the window has its click and every click its turn
 // (at most one of each unpaired, at the window's ends), Opus arrives at a
-// sane bitrate, and |median offset| <= --max-offset (default 150: a broken timestamp base is off by seconds;
+// sane bitrate, and |median offset| <= --max-offset (default 300: a broken timestamp base is off by seconds; the receiver alone, loaded, added 85 ms;
 // the figure itself is the benchmark's, bench/README.md). none
 // (CS_AUDIO=0): no sound track, no button, the video plays. One JSON line.
 import { launchChromium, runInBrowser, sleep, waitForStats, waitUntilPlaying } from './measure.mjs';
 
 function parseArgs(argv) {
-  const args = { url: null, expect: 'sound', seconds: 10, maxOffset: 150 };
+  const args = { url: null, expect: 'sound', seconds: 10, maxOffset: 300 };
   const rest = argv.slice(2);
   for (let i = 0; i < rest.length; i++) {
     if (rest[i] === '--expect') args.expect = rest[++i];
@@ -41,12 +41,18 @@ const r1 = (x) => (x === null ? null : Math.round(x * 10) / 10);
 // video but never presents a frame; such a browser is closed and a fresh
 // one tried, at most 3 in all, and the count is reported.
 const KNOWN_DEFECT_TRIES = 3;
+// The page's click detector runs on the audio thread (an AudioWorklet) only
+// in a secure context; the test's origin (http, a namespace address) is
+// made one, as https or localhost would be. CS_SOUND_INSECURE=1 leaves it
+// insecure: the main-thread fallback.
+const secureOriginArgs = (url) =>
+  process.env.CS_SOUND_INSECURE === '1' ? [] : [`--unsafely-treat-insecure-origin-as-secure=${url.origin}`];
 async function openWithSound(args) {
   const url = new URL(args.url);
   url.searchParams.set('sound', '1');
   let unshown = 0;
   for (;;) {
-    const browser = await launchChromium({ profilePrefix: 'cs-sound-' });
+    const browser = await launchChromium({ profilePrefix: 'cs-sound-', extraArgs: secureOriginArgs(url) });
     try {
       await browser.page.goto(url.href, { waitUntil: 'load', timeout: 20000 });
       await waitForStats(browser.page, 'a presented frame', 8000, (s) => s.framesPresented > 0);
@@ -71,6 +77,24 @@ async function run(_unused, args) {
   }
 }
 
+// The receiver's audio jitter buffer starts deep (CI saw 280 ms) and
+// shrinks over the first seconds, moving each click against its frame: the
+// window opens once SETTLED_PAIRS offsets in a row agree within SETTLED_MS
+// (at most SETTLE_MAX_S; the result says how long it took).
+const SETTLED_PAIRS = 3;
+const SETTLED_MS = 40;
+const SETTLE_MAX_S = 15;
+async function settle(page) {
+  const start = Date.now();
+  await sleep(1500); // the detector and the faster spin start
+  while (Date.now() - start < SETTLE_MAX_S * 1000) {
+    const last = await page.evaluate((n) => window.csStats.audio.avOffsets.slice(-n), SETTLED_PAIRS);
+    if (last.length === SETTLED_PAIRS && Math.max(...last) - Math.min(...last) <= SETTLED_MS) break;
+    await sleep(250);
+  }
+  return r1((Date.now() - start) / 1000);
+}
+
 async function measure(page, args) {
   if (args.expect === 'none') {
     await sleep(2000);
@@ -85,7 +109,7 @@ async function measure(page, args) {
   await waitForStats(page, 'sound on', 3000, (s) => s.audio.on);
   await waitForStats(page, 'control channel', 10000, (s) => s.control && s.control.steer);
   await page.evaluate(() => window.csSendControl({ type: 'speed', value: 8, t: Date.now() }));
-  await sleep(1500); // the detector and the faster spin settle
+  const settledAfterS = await settle(page);
   const before = await page.evaluate(() => JSON.parse(JSON.stringify(window.csStats.audio)));
   await sleep(args.seconds * 1000);
   const after = await page.evaluate(() => JSON.parse(JSON.stringify(window.csStats)));
@@ -99,7 +123,8 @@ async function measure(page, args) {
     turns, clicks, paired: offsets.length,
     avOffsetMedianMs: r1(median(offsets)),
     avOffsetsMs: offsets.map(r1),
-    audioKbps: a.bitrateKbps, audioJitterBufferMs: r1(a.jitterBufferMs ?? null), outputLatencyMs: r1(a.outputLatencyMs ?? null), baseLatencyMs: r1(a.baseLatencyMs ?? null), fps: after.fps, latencyP50Ms: after.latencyP50Ms,
+    settledAfterS,
+    audioKbps: a.bitrateKbps, concealedSamples: a.concealedSamples ?? null, stretchedSamples: a.stretchedSamples ?? null, audioJitterBufferMs: r1(a.jitterBufferMs ?? null), outputLatencyMs: r1(a.outputLatencyMs ?? null), baseLatencyMs: r1(a.baseLatencyMs ?? null), fps: after.fps, latencyP50Ms: after.latencyP50Ms,
   };
   // 8x: a turn every 0.87 s, so >= 8 in 10 s.
   if (turns < Math.floor(args.seconds * 0.8)) throw new Error(`only ${turns} full turns in ${args.seconds} s at 8x: ${JSON.stringify(result)}`);
