@@ -320,7 +320,8 @@ int run(const Config& config, Design design) {
   render::RenderLoop renderer(
       {{config.width, config.height, config.timecode, media.format, config.read_back},
        config.fps,
-       config.render_device},
+       config.render_device,
+       config.spin_speed},
       *media.target, [&fatal](const std::string& why) { fatal.push("renderer: " + why); });
   if (auto error = renderer.wait_ready(); !error.empty()) {
     log::error("renderer: ", error);

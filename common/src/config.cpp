@@ -10,6 +10,7 @@
 #include <cctype>
 #include <cerrno>
 #include <charconv>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <sstream>
@@ -306,6 +307,16 @@ std::optional<std::string> set_timecode(Config& c, const std::string& text) {
   return std::nullopt;
 }
 
+std::optional<std::string> set_spin_speed(Config& c, const std::string& text) {
+  double value = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (text.empty() || ec != std::errc() || ptr != end || !(std::abs(value) <= kMaxSpinSpeed))
+    return "a number from -8 to 8 (a multiple of the default spin; negative turns the other way)";
+  c.spin_speed = static_cast<float>(value);
+  return std::nullopt;
+}
+
 template <bool Config::*Field>
 std::optional<std::string> set_flag(Config& c, const std::string& text) {
   if (text != "0" && text != "1") return "0 or 1";
@@ -464,6 +475,10 @@ const std::vector<Row>& rows() {
       {{"CS_ICE_UPNP", "0", "let libnice map ports with UPnP (SSDP on the LAN): 1 or 0"},
        set_flag<&Config::ice_upnp>},
       {{"CS_TIMECODE", "1", "draw the timecode strip (1) or not (0)"}, set_timecode},
+      {{"CS_SPIN_SPEED", "1",
+        "the cube's spin at the start and after a reset, a multiple of the default (-8 to 8; 0 "
+        "stands still)"},
+       set_spin_speed},
       {{"CS_AUDIO", "0",
         "send the scene's sound (a tone that follows the spin, a click each full turn) as Opus "
         "to viewers whose offer has audio: 1 or 0"},

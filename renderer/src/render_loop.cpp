@@ -29,6 +29,7 @@ RenderLoop::RenderLoop(const RenderLoopSettings& settings, FrameTarget& target,
                        std::function<void(const std::string&)> on_fatal)
     : settings_(settings),
       on_fatal_(std::move(on_fatal)),
+      scene_(settings.spin_speed),
       target_(target),
       thread_([this] { run(); }) {}
 

@@ -60,7 +60,7 @@ void Scene::step(std::int64_t now_ns, const SceneChanges& changes) {
   if (!changes.any) return;
   if (changes.reset) {
     pose_ = {};
-    speed_ = 1;
+    speed_ = start_speed_;
     paused_ = false;
   }
   pose_.yaw = wrapped(pose_.yaw + changes.yaw_deg * kRadiansPerDegree);
@@ -71,7 +71,7 @@ void Scene::step(std::int64_t now_ns, const SceneChanges& changes) {
 }
 
 void Scene::restart() {
-  *this = Scene{};
+  *this = Scene{start_speed_};
 }
 
 void SceneInbox::post(const SceneInput& input) {

@@ -50,6 +50,7 @@ const Case kCases[] = {
     {"CS_ICE_UPNP", "1", "yes", "0 or 1"},
     {"CS_ICE_ADDRESSES", "10.77.0.1,10.77.0.2", "10.77.0.1,,x", "comma list"},
     {"CS_TIMECODE", "0", "yes", "0 or 1"},
+    {"CS_SPIN_SPEED", "-2.5", "9", "-8 to 8"},
     {"CS_AUDIO", "1", "on", "0 or 1"},
     {"CS_CONTROL", "first", "some", "all, none or first"},
     {"CS_MAX_VIEWERS", "5", "0", "1 to 1000"},

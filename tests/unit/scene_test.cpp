@@ -81,6 +81,24 @@ TEST_CASE("scene: rotate, speed, pause, resume and reset apply at the next step"
   CHECK(scene.input_ms() == 107u);
 }
 
+TEST_CASE(
+    "scene: the start speed (CS_SPIN_SPEED) holds at the start, after a reset and a restart") {
+  Scene scene(-4);
+  SceneInbox inbox;
+  scene.step(0, {});
+  scene.step(kSecond, {});
+  CHECK(scene.pose().spin == doctest::Approx(-4.0));
+  inbox.post(of(SceneInput::Kind::speed, 1, 2));
+  scene.step(2 * kSecond, inbox.take());
+  CHECK(scene.speed() == 2.0f);
+  inbox.post(of(SceneInput::Kind::reset, 2));
+  scene.step(3 * kSecond, inbox.take());
+  CHECK(scene.speed() == -4.0f);
+  scene.restart();
+  CHECK(scene.speed() == -4.0f);
+  CHECK(scene.pose().spin == 0.0);
+}
+
 TEST_CASE("scene: angles stay bounded however long it spins or is dragged") {
   Scene scene;
   scene.step(0, {});

@@ -65,6 +65,10 @@ enum class ControlPolicy {
 };
 std::string to_string(ControlPolicy policy);
 
+// The fastest spin, either way round, as a multiple of the default: for
+// CS_SPIN_SPEED and the control channel's speed message alike.
+inline constexpr double kMaxSpinSpeed = 8;
+
 struct Config {
   std::string host = "0.0.0.0";
   int port = 8080;
@@ -94,7 +98,8 @@ struct Config {
   std::string ice_public_ip;  // announced in host candidates instead of the local address
   bool ice_upnp = false;      // libnice's UPnP port mapping (SSDP on the LAN)
   bool timecode = true;
-  bool audio = false;  // CS_AUDIO: the scene's sound, Opus, to viewers that offer audio
+  float spin_speed = 1;  // CS_SPIN_SPEED: the cube's spin at the start and after a reset
+  bool audio = false;    // CS_AUDIO: the scene's sound, Opus, to viewers that offer audio
   int max_viewers = 32;
   bool nack = true;                  // answer NACKs with retransmissions (RTX)
   int rtx_copies = 2;                // copies of each retransmission

@@ -20,7 +20,7 @@ inline constexpr std::string_view kChannelLabel = "control";
 inline constexpr std::size_t kMaxMessageBytes = 1024;
 // Bounds of what a message may carry.
 inline constexpr double kMaxDegreesPerMessage = 360;
-inline constexpr double kMaxSpeed = 8;
+inline constexpr double kMaxSpeed = kMaxSpinSpeed;
 
 // Steering input for the cube: rotate, speed, pause, resume, reset.
 struct SteerCommand {

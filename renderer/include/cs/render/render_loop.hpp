@@ -36,7 +36,8 @@ namespace cs::render {
 struct RenderLoopSettings {
   RenderSettings render;
   int fps = 30;
-  RenderDevice device;  // CS_RENDER_DEVICE
+  RenderDevice device;   // CS_RENDER_DEVICE
+  float spin_speed = 1;  // CS_SPIN_SPEED: the scene's start speed
 };
 
 class EglContext;

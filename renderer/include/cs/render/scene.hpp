@@ -42,11 +42,13 @@ struct ScenePose {
 // Render thread only.
 class Scene {
  public:
+  // `start_speed`: the spin at the start and after a reset (CS_SPIN_SPEED).
+  explicit Scene(float start_speed = 1) : start_speed_(start_speed), speed_(start_speed) {}
   // Advances the spin to `now_ns` (CLOCK_MONOTONIC), then applies
   // `changes`. The first step after restart() only applies: the spin
   // starts at 0.
   void step(std::int64_t now_ns, const SceneChanges& changes);
-  // Back to the start pose, default speed, running, no input (on resume).
+  // Back to the start pose and speed, running, no input (on resume).
   void restart();
   const ScenePose& pose() const { return pose_; }
   // The stamp of the newest input applied, 0 when none (timecode row 2).
@@ -59,6 +61,7 @@ class Scene {
 
  private:
   ScenePose pose_;
+  float start_speed_ = 1;
   float speed_ = 1;
   bool paused_ = false;
   std::uint32_t input_ms_ = 0;
