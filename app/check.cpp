@@ -176,7 +176,7 @@ void check_frame(Report& report, const Config& config, const streaming::EncoderS
     report.problem("encoder " + encoder + ": the first frame is not a keyframe");
 }
 
-void check_plugins(Report& report) {
+void check_plugins(Report& report, const Config& config) {
   report.section("GStreamer elements");
   const auto missing = streaming::missing_elements();
   const auto& required = streaming::required_elements();
@@ -190,7 +190,13 @@ void check_plugins(Report& report) {
   }
   report.item(std::to_string(required.size() - missing.size()) + " of " +
               std::to_string(required.size()) + " present: " + present);
-  for (const auto& m : missing) report.problem(std::string(m.factory) + " missing: " + m.why);
+  for (const auto& m : missing) {
+    if (m.needed_by(config))
+      report.problem(std::string(m.factory) + " missing: " + m.why);
+    else
+      report.item(std::string(m.factory) + " absent: only " + m.setting + " needs it (" + m.why +
+                  ")");
+  }
 }
 
 }  // namespace
@@ -207,7 +213,7 @@ int run_check(const Config& config) {
   const std::string encoder = check_encoders(report, config, settings);
   check_frame(report, config, settings, encoder, context != nullptr);
   context.reset();
-  check_plugins(report);
+  check_plugins(report, config);
   return report.finish();
 }
 

@@ -1,5 +1,7 @@
 #include "cs/streaming/host_check.hpp"
 
+#include <algorithm>
+
 namespace cs::streaming {
 
 std::string gstreamer_version() {
@@ -7,6 +9,21 @@ std::string gstreamer_version() {
   gst_version(&major, &minor, &micro, &nano);
   return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(micro);
 }
+
+namespace {
+bool wants_vp8(const Config& c) {
+  return std::find(c.codecs.begin(), c.codecs.end(), VideoCodec::vp8) != c.codecs.end();
+}
+bool wants_control(const Config& c) {
+  return c.control != ControlPolicy::none;
+}
+bool wants_sound(const Config& c) {
+  return c.audio;
+}
+bool wants_recording(const Config& c) {
+  return !c.record_path.empty();
+}
+}  // namespace
 
 const std::vector<RequiredElement>& required_elements() {
   static const std::vector<RequiredElement> elements = {
@@ -28,6 +45,20 @@ const std::vector<RequiredElement>& required_elements() {
       {"rtprtxsend", "retransmissions (CS_NACK), inside webrtcbin (gst-plugins-good)"},
       {"rtpulpfecenc", "FEC (CS_FEC_PERCENT), inside webrtcbin (gst-plugins-good: rtp)"},
       {"rtpredenc", "RED for FEC, inside webrtcbin (gst-plugins-good: rtp)"},
+      {"sctpenc", "the control data channel, inside webrtcbin (gst-plugins-bad: sctp)",
+       "CS_CONTROL other than none", wants_control},
+      {"sctpdec", "the control data channel, inside webrtcbin (gst-plugins-bad: sctp)",
+       "CS_CONTROL other than none", wants_control},
+      {"vp8enc", "VP8 for viewers without H.264 (gst-plugins-good: vpx)", "vp8 in CS_CODECS",
+       wants_vp8},
+      {"rtpvp8pay", "VP8 payloader (gst-plugins-good: rtp)", "vp8 in CS_CODECS", wants_vp8},
+      {"opusenc", "the scene's sound (gst-plugins-base: opus)", "CS_AUDIO=1", wants_sound},
+      {"rtpopuspay", "the sound's payloader (gst-plugins-good: rtp)", "CS_AUDIO=1", wants_sound},
+      {"mp4mux", "recording to .mp4 (gst-plugins-good: isomp4)", "CS_RECORD_PATH", wants_recording},
+      {"matroskamux", "recording to .mkv (gst-plugins-good: matroska)", "CS_RECORD_PATH",
+       wants_recording},
+      {"splitmuxsink", "recording (gst-plugins-good: multifile)", "CS_RECORD_PATH",
+       wants_recording},
   };
   return elements;
 }

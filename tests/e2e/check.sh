@@ -94,6 +94,23 @@ grep -q '^  nvh264enc' "$CS_TMP/small.out" && cs_fail "small: probed nvh264enc f
 has small '^  rendered one 640x360 NV12 frame' "frame size not honoured"
 has small '^  encoded one frame with x264enc: [1-9][0-9]* bytes, keyframe' "no encoded keyframe"
 
+# --- an optional feature's plugin missing: a problem only when it is asked for --------
+# A plugin directory of links to every system plugin but opus (opusenc), read
+# into a registry of its own.
+plugins=$(pkg-config --variable=pluginsdir gstreamer-1.0 2>/dev/null || echo /usr/lib/x86_64-linux-gnu/gstreamer-1.0)
+mkdir -p "$CS_TMP/plugins"
+for plugin in "$plugins"/*.so; do
+  [[ "$(basename "$plugin")" == libgstopus.so ]] || ln -s "$plugin" "$CS_TMP/plugins/"
+done
+no_opus=(GST_PLUGIN_SYSTEM_PATH_1_0="$CS_TMP/plugins" GST_REGISTRY_1_0="$CS_TMP/registry.bin" CS_ENCODER=x264)
+run_check no_opus_off "${no_opus[@]}" CS_AUDIO=0
+[[ $rc -eq 0 ]] || cs_fail "no opus, CS_AUDIO=0: exit status $rc, expected 0"
+has no_opus_off '^  opusenc absent: only CS_AUDIO=1 needs it' "a missing opusenc not reported as optional"
+run_check no_opus_on "${no_opus[@]}" CS_AUDIO=1
+[[ $rc -eq 1 ]] || cs_fail "no opus, CS_AUDIO=1: exit status $rc, expected 1"
+grep -q 'opusenc missing: ' "$CS_TMP/no_opus_on.out" || cs_fail "no opus, CS_AUDIO=1: opusenc not named missing"
+cs_log "ok: opusenc missing is a problem with CS_AUDIO=1 only ($(grep -m1 'opusenc' "$CS_TMP/no_opus_on.out" | tr -s ' '))"
+
 # A bad value is still a configuration error (exit 2), not a report.
 timeout 10 env "${sanitizer[@]}" CS_WIDTH=1282 "$CS_SERVER_BIN" --check >"$CS_TMP/bad.out" 2>"$CS_TMP/bad.err"
 rc=$?

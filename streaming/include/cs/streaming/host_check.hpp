@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "cs/config.hpp"
 #include "cs/streaming/video_pipeline.hpp"
 
 namespace cs::streaming {
@@ -24,10 +25,15 @@ std::string gstreamer_version();
 struct RequiredElement {
   const char* factory;  // "webrtcbin"
   const char* why;      // "one per viewer", shown when it is missing
+  // Needed only with this setting ("CS_AUDIO=1"); nullptr: always.
+  const char* setting = nullptr;
+  bool (*needed)(const Config&) = nullptr;
+  bool needed_by(const Config& config) const { return !needed || needed(config); }
 };
 
 // Every element factory the server creates itself or webrtcbin creates for
-// it (ICE, DTLS, SRTP, RTX/FEC), and the x264enc fallback encoder.
+// it (ICE, DTLS, SRTP, RTX/FEC, SCTP), the x264enc fallback encoder, and
+// those of optional features (VP8, sound, recording).
 const std::vector<RequiredElement>& required_elements();
 // Those of required_elements() that this host lacks.
 std::vector<RequiredElement> missing_elements();
