@@ -274,8 +274,13 @@ std::string make_media(Design design, const Config& config,
         [sound = media.sound.get()](std::int64_t start_ns, std::span<std::int16_t> samples) {
           sound->synthesize(start_ns, samples);
         });
-    if (!track.track) return "sound (CS_AUDIO=1): " + track.error;
-    media.sound_track = std::move(track.track);
+    // Without its sound the stream is still worth watching: video only.
+    if (track.track) {
+      media.sound_track = std::move(track.track);
+    } else {
+      log::warn("sound (CS_AUDIO=1) off: ", track.error, "; viewers get video only");
+      media.sound.reset();
+    }
   }
   media.source = std::make_unique<streaming::SharedMediaSource>(
       *media.pipeline, ice, recovery, media.sound_track ? media.sound_track->tee() : nullptr);

@@ -70,8 +70,11 @@ std::string SoundTrack::build() {
   gst_util_set_object_arg(G_OBJECT(encoder_.get()), "bitrate-type", "cbr");
   g_object_set(tee_.get(), "allow-not-linked", TRUE, nullptr);
   gst_bin_add_many(GST_BIN(pipeline_), appsrc_.get(), encoder_.get(), tee_.get(), nullptr);
-  if (!gst_element_link_many(appsrc_.get(), encoder_.get(), tee_.get(), nullptr))
+  if (!gst_element_link_many(appsrc_.get(), encoder_.get(), tee_.get(), nullptr)) {
+    // Out of the pipeline again: the video runs on without them.
+    gst_bin_remove_many(GST_BIN(pipeline_), appsrc_.get(), encoder_.get(), tee_.get(), nullptr);
     return "cannot link the sound's appsrc, opusenc and tee";
+  }
   measure_element(encoder_.get(), &encode_started_ns_, &times_.encode_ms, nullptr);
   auto src = PadRef::adopt(gst_element_get_static_pad(encoder_.get(), "src"));
   gst_pad_add_probe(src.get(), GST_PAD_PROBE_TYPE_BUFFER, count_encoded, &times_, nullptr);

@@ -6,7 +6,7 @@
 # click count matches the turns rendered, and the offset is the A/V sync at
 # this viewer. A second viewer offers video only and gets video only. Then
 # the same server with CS_AUDIO=0: a viewer offering audio gets video, no
-# sound. The cube spins at 8x (CS_SPIN_SPEED: a full turn every 0.87 s),
+# sound; and CS_AUDIO=1 without the opus plugin: video, no sound. The cube spins at 8x (CS_SPIN_SPEED: a full turn every 0.87 s),
 # so that a click missed now and then is seen. Usage: audio.sh [BUILD_DIR]
 set -u
 source "$(dirname "$(readlink -f "$0")")/netns.sh"
@@ -47,4 +47,20 @@ cs_start_bg silent "$CS_VIEWER" --url "$CS_URL" --duration 6 --audio
 cs_await_viewer "$CS_LAST_PID" silent
 cs_json "$CS_TMP/silent.out" 'd["frames"] >= 100 and d["sound"]["buffers"] == 0 and not d["errors"]' \
   "CS_AUDIO=0: an offer with audio gets video and no sound"
+cs_stop_server
+
+# CS_AUDIO=1 on a host without the opus plugin (a plugin directory without
+# it): the server says the sound is off and serves video.
+plugins=$(pkg-config --variable=pluginsdir gstreamer-1.0 2>/dev/null || echo /usr/lib/x86_64-linux-gnu/gstreamer-1.0)
+mkdir -p "$CS_TMP/plugins"
+for plugin in "$plugins"/*.so; do
+  [[ "$(basename "$plugin")" == libgstopus.so ]] || ln -s "$plugin" "$CS_TMP/plugins/"
+done
+cs_start_server env GST_PLUGIN_SYSTEM_PATH_1_0="$CS_TMP/plugins" GST_REGISTRY_1_0="$CS_TMP/registry.bin" \
+  CS_AUDIO=1 CS_WIDTH=640 CS_HEIGHT=360
+cs_wait_log "$CS_TMP/server.err" "sound \\(CS_AUDIO=1\\) off: " 5 || cs_fail "no line saying the sound is off"
+cs_start_bg no_opus "$CS_VIEWER" --url "$CS_URL" --duration 6 --audio
+cs_await_viewer "$CS_LAST_PID" no_opus
+cs_json "$CS_TMP/no_opus.out" 'd["frames"] >= 100 and d["sound"]["buffers"] == 0 and not d["errors"]' \
+  "no opusenc: the server runs on, video without sound"
 cs_pass "sound"
