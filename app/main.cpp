@@ -282,8 +282,8 @@ std::string make_media(Design design, const Config& config,
       media.sound.reset();
     }
   }
-  media.source = std::make_unique<streaming::SharedMediaSource>(
-      *media.pipeline, ice, recovery, media.sound_track ? media.sound_track->tee() : nullptr);
+  media.source = std::make_unique<streaming::SharedMediaSource>(*media.pipeline, ice, recovery,
+                                                                media.sound_track.get());
   return {};
 }
 

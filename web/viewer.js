@@ -678,12 +678,19 @@
   let audioContext = null;
   let lastTurns = null;
   let pendingTurns = []; // presented ms (epoch) of turn frames not yet matched
+  let audioReceiverBefore = null; // the audio receiver's counters at the last stats read
   let pendingClicks = []; // presented ms (epoch) of clicks not yet matched
 
+  // A reconnect brings a new track: the element and the detector move to
+  // it (the old one has ended), and half-made pairs are forgotten.
   function onAudioTrack(track) {
     audioTrack = track;
     stats.audio.track = true;
     unmuteButton.hidden = false;
+    pendingTurns = [];
+    pendingClicks = [];
+    audioReceiverBefore = null;
+    if (sound.srcObject) sound.srcObject = new MediaStream([track]);
     if (audioContext) listenForClicks();
   }
 
@@ -719,6 +726,7 @@
   // or localhost), so elsewhere a ScriptProcessor does it on the main
   // thread, where a busy page may drop a block and with it a click.
   function listenForClicks() {
+    (listenForClicks.nodes || []).forEach((node) => node.disconnect());
     const source = audioContext.createMediaStreamSource(new MediaStream([audioTrack]));
     listenForClicks.nodes = [source]; // kept alive
     const sink = (detector) => {
@@ -753,7 +761,19 @@
     };
   }
 
+  // The module is registered once per context; every reconnect makes a
+  // node of it.
+  let clickModule = null;
   async function clickWorklet(context) {
+    if (!clickModule) clickModule = loadClickModule(context);
+    await clickModule;
+    const node = new AudioWorkletNode(context, 'cs-click-detector', { numberOfOutputs: 1, outputChannelCount: [1] });
+    // The sample at context time t is played at t: no offset to add.
+    node.port.onmessage = (ev) => onClick(contextTimeToEpochMs(ev.data));
+    return node;
+  }
+
+  async function loadClickModule(context) {
     const code = `const CLICK_LEVEL = ${CLICK_LEVEL};
       const clickDetector = ${clickDetector.toString()};
       registerProcessor('cs-click-detector', class extends AudioWorkletProcessor {
@@ -773,10 +793,6 @@
     } finally {
       URL.revokeObjectURL(url);
     }
-    const node = new AudioWorkletNode(context, 'cs-click-detector', { numberOfOutputs: 1, outputChannelCount: [1] });
-    // The sample at context time t is played at t: no offset to add.
-    node.port.onmessage = (ev) => onClick(contextTimeToEpochMs(ev.data));
-    return node;
   }
 
   function clickScriptProcessor(context) {
@@ -973,7 +989,6 @@
   // The audio receiver's jitter buffer over the last stats interval (its
   // cumulative average would still carry the first seconds, when it is
   // deep), and how often it stretched or concealed: what moves the A/V offset.
-  let audioReceiverBefore = null;
   function readAudioReceiver(r) {
     const now = {
       delayS: r.jitterBufferDelay || 0,

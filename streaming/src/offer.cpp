@@ -3,6 +3,7 @@
 #include <gst/sdp/sdp.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -153,16 +154,26 @@ bool rejected(const GstSDPMedia* media) {
   return media->port == 0 && gst_sdp_media_get_attribute_val(media, "bundle-only") == nullptr;
 }
 
+// A dynamic payload type (96-127, what rtpopuspay can send) written as
+// digits only, or -1.
+int dynamic_payload_type(const char* text) {
+  const std::string_view digits(text ? text : "");
+  int pt = -1;
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), pt);
+  if (ec != std::errc() || end != digits.data() + digits.size() || pt < 96 || pt > 127) return -1;
+  return pt;
+}
+
 // The Opus payload of a receivable audio m-line, or -1.
 int opus_payload(const GstSDPMedia* media) {
   if (!media->media || std::strcmp(media->media, "audio") != 0 || rejected(media) ||
       !viewer_can_receive(media))
     return -1;
   for (guint f = 0; f < gst_sdp_media_formats_len(media); ++f) {
-    const int pt = std::atoi(gst_sdp_media_get_format(media, f));
+    const int pt = dynamic_payload_type(gst_sdp_media_get_format(media, f));
+    if (pt < 0) continue;
     const char* rtpmap = attribute_for(media, "rtpmap", pt);
-    if (rtpmap && g_ascii_strncasecmp(rtpmap, "opus/48000", 10) == 0 && pt >= 0 && pt <= 127)
-      return pt;
+    if (rtpmap && g_ascii_strncasecmp(rtpmap, "opus/48000", 10) == 0) return pt;
   }
   return -1;
 }

@@ -245,7 +245,8 @@ std::unique_ptr<ViewerMedia> SharedMediaSource::add_viewer(const std::string& na
   const RenditionKey key{offer.codec, options.rung.value_or(0)};
   Rendition* rendition = pipeline_.acquire(key, error);
   if (!rendition) return nullptr;
-  auto branch = ViewerBranch::create(name, offer, ice_, recovery_, sound_tee_, error);
+  GstElement* sound_tee = sound_ && !sound_->stopped() ? sound_->tee() : nullptr;
+  auto branch = ViewerBranch::create(name, offer, ice_, recovery_, sound_tee, error);
   if (!branch || !branch->attach(pipeline_.pipeline(), rendition->tee())) {
     if (branch) error = "the viewer's branch failed to start";
     branch.reset();

@@ -5,6 +5,7 @@
 #include <ctime>
 #include <vector>
 
+#include "cs/faults.hpp"
 #include "cs/log.hpp"
 #include "cs/streaming/video_pipeline.hpp"
 
@@ -75,14 +76,25 @@ std::string SoundTrack::build() {
     gst_bin_remove_many(GST_BIN(pipeline_), appsrc_.get(), encoder_.get(), tee_.get(), nullptr);
     return "cannot link the sound's appsrc, opusenc and tee";
   }
+  // A failing appsrc or encoder ends its stream with EOS; through the
+  // bundled RTP session it would end every viewer's video too (a BYE).
+  auto to_tee = PadRef::adopt(gst_element_get_static_pad(tee_.get(), "sink"));
+  drop_eos_on(to_tee.get());
   measure_element(encoder_.get(), &encode_started_ns_, &times_.encode_ms, nullptr);
   auto src = PadRef::adopt(gst_element_get_static_pad(encoder_.get(), "src"));
   gst_pad_add_probe(src.get(), GST_PAD_PROBE_TYPE_BUFFER, count_encoded, &times_, nullptr);
   return {};
 }
 
+// The probes above point into this object: its elements stop streaming
+// before it goes, even while the pipeline still plays (an early exit).
 SoundTrack::~SoundTrack() {
   stop();
+  for (ElementRef* e : {&appsrc_, &encoder_, &tee_}) {
+    if (!*e) continue;
+    gst_element_set_locked_state(e->get(), TRUE);
+    gst_element_set_state(e->get(), GST_STATE_NULL);
+  }
 }
 
 void SoundTrack::start() {
@@ -91,6 +103,7 @@ void SoundTrack::start() {
 }
 
 void SoundTrack::stop() {
+  stopped_.store(true);
   running_.store(false);
   if (thread_.joinable()) thread_.join();
 }
@@ -114,42 +127,55 @@ void SoundTrack::pace() {
       discont = true;
       continue;
     }
-    if (now - start > kMaxBehindNs) {
-      times_.skipped.fetch_add(static_cast<std::uint64_t>((now - start) / kBlockNs),
+    // The newest block that is due now: anything older than kMaxBehindNs
+    // before it is not made at all.
+    const std::int64_t due = now - kBlockNs - kMarginNs;
+    if (due - start > kMaxBehindNs) {
+      times_.skipped.fetch_add(static_cast<std::uint64_t>((due - start) / kBlockNs),
                                std::memory_order_relaxed);
-      start = now - kBlockNs - kMarginNs;
+      start += (due - start) / kBlockNs * kBlockNs;
       discont = true;
     }
-    push_block(start, discont);
-    discont = false;
+    discont = !push_block(start, discont);
     start += kBlockNs;
+    if (faults::fire_once("sound-error", ++blocks_)) fail_for_test();
   }
 }
 
+// What a source that cannot go on does (basesrc after a fatal flow error):
+// an error on the bus, then EOS down its stream.
+void SoundTrack::fail_for_test() {
+  GST_ELEMENT_ERROR(encoder_.get(), STREAM, ENCODE, ("test fault sound-error"), (nullptr));
+  gst_app_src_end_of_stream(GST_APP_SRC(appsrc_.get()));
+}
+
 // Pacing thread: appsrc's push is thread-safe; the base time is read, not set.
-void SoundTrack::push_block(std::int64_t start_ns, bool discont) {
+bool SoundTrack::push_block(std::int64_t start_ns, bool discont) {
   const GstClockTime base = gst_element_get_base_time(pipeline_);
   GstState state = GST_STATE_NULL;
   // The state is read without waiting: a pipeline not (yet) playing refuses.
   gst_element_get_state(appsrc_.get(), &state, nullptr, 0);
   if (state != GST_STATE_PLAYING || static_cast<GstClockTime>(start_ns) < base) {
     times_.refused.fetch_add(1, std::memory_order_relaxed);
-    return;
+    return false;
   }
   GstBuffer* buffer = gst_buffer_new_allocate(nullptr, kBlockSamples * 2, nullptr);
   GstMapInfo map;
   if (!buffer || !gst_buffer_map(buffer, &map, GST_MAP_WRITE)) {
     if (buffer) gst_buffer_unref(buffer);
     times_.refused.fetch_add(1, std::memory_order_relaxed);
-    return;
+    return false;
   }
   fill_(start_ns, {reinterpret_cast<std::int16_t*>(map.data), kBlockSamples});
   gst_buffer_unmap(buffer, &map);
   GST_BUFFER_PTS(buffer) = static_cast<GstClockTime>(start_ns) - base;
   GST_BUFFER_DURATION(buffer) = kBlockNs;
   if (discont) GST_BUFFER_FLAG_SET(buffer, GST_BUFFER_FLAG_DISCONT);
-  if (gst_app_src_push_buffer(GST_APP_SRC(appsrc_.get()), buffer) != GST_FLOW_OK)
+  if (gst_app_src_push_buffer(GST_APP_SRC(appsrc_.get()), buffer) != GST_FLOW_OK) {
     times_.refused.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  return true;
 }
 
 }  // namespace cs::streaming

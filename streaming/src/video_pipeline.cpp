@@ -293,19 +293,23 @@ Rendition* VideoPipeline::secondary_owning(GstObject* object) const {
 }
 
 namespace {
-// The live stream never ends: shutdown goes straight to NULL. An EOS into
-// the tee can only be a failing appsrc's (basesrc sends one after a fatal
-// flow error), and it would end every viewer's stream while the encoder is
-// being replaced.
 GstPadProbeReturn drop_eos(GstPad*, GstPadProbeInfo* info, gpointer) {
   return GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) == GST_EVENT_EOS ? GST_PAD_PROBE_DROP
                                                                          : GST_PAD_PROBE_OK;
 }
 }  // namespace
 
+void drop_eos_on(GstPad* pad) {
+  if (pad) gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, drop_eos, nullptr, nullptr);
+}
+
+// The live stream never ends: shutdown goes straight to NULL. An EOS into
+// the tee can only be a failing appsrc's (basesrc sends one after a fatal
+// flow error), and it would end every viewer's stream while the encoder is
+// being replaced.
 void VideoPipeline::install_stage_probes() {
   auto to_tee = PadRef::adopt(gst_element_get_static_pad(frames_tee_.get(), "sink"));
-  gst_pad_add_probe(to_tee.get(), GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, drop_eos, nullptr, nullptr);
+  drop_eos_on(to_tee.get());
   if (convert_) measure_element(convert_.get(), &convert_in_ns_, &times_.convert_ms, nullptr);
 }
 

@@ -366,8 +366,12 @@ std::unique_ptr<ViewerBranch> ViewerBranch::create(const std::string& name,
   std::unique_ptr<ViewerBranch> branch(new ViewerBranch());
   if (!branch->build(name, offer, ice, recovery, error)) return nullptr;
   if (sound_tee && offer.opus_payload_type >= 0) {
-    branch->sound_tee_ = sound_tee;
-    if (!branch->build_sound(offer, error)) return nullptr;
+    // The picture matters more: a sound that cannot be built is left out.
+    std::string sound_error;
+    if (branch->build_sound(offer, sound_error))
+      branch->sound_tee_ = sound_tee;
+    else
+      log::warn(name, ": video only: ", sound_error);
   }
   return branch;
 }
@@ -388,9 +392,18 @@ bool ViewerBranch::build_sound(const OfferSummary& offer, std::string& error) {
   gst_util_set_object_arg(G_OBJECT(queue.get()), "leaky", "downstream");
   g_object_set(payloader.get(), "pt", static_cast<guint>(offer.opus_payload_type), "mtu", 1200u,
                nullptr);
-  gst_bin_add_many(GST_BIN(bin_.get()), queue.get(), payloader.get(), nullptr);
+  if (!gst_bin_add(GST_BIN(bin_.get()), queue.get())) {
+    error = "cannot add the viewer's sound queue";
+    return false;
+  }
+  if (!gst_bin_add(GST_BIN(bin_.get()), payloader.get())) {
+    gst_bin_remove(GST_BIN(bin_.get()), queue.get());
+    error = "cannot add the viewer's Opus payloader";
+    return false;
+  }
   if (!gst_element_link(queue.get(), payloader.get()) ||
       !gst_element_link_pads(payloader.get(), "src", webrtcbin_.get(), "sink_%u")) {
+    gst_bin_remove_many(GST_BIN(bin_.get()), queue.get(), payloader.get(), nullptr);
     error = "cannot link the viewer's sound to webrtcbin";
     return false;
   }
@@ -408,12 +421,17 @@ bool ViewerBranch::build_sound(const OfferSummary& offer, std::string& error) {
                "codec-preferences", prefs.get(), nullptr);
   gst_object_unref(transceiver);
   auto target = PadRef::adopt(gst_element_get_static_pad(queue.get(), "sink"));
-  sound_door_ = make_shielded_sink(target.get());
-  gst_object_set_name(GST_OBJECT(sound_door_), "sound_sink");
-  gst_pad_add_probe(sound_door_, GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM, answer_serialized_queries,
-                    nullptr, nullptr);
-  gst_pad_set_active(sound_door_, TRUE);
-  gst_element_add_pad(bin_.get(), sound_door_);
+  GstPad* door = make_shielded_sink(target.get());
+  gst_object_set_name(GST_OBJECT(door), "sound_sink");
+  gst_pad_add_probe(door, GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM, answer_serialized_queries, nullptr,
+                    nullptr);
+  gst_pad_set_active(door, TRUE);
+  // add_pad takes the floating reference, also when it refuses.
+  if (!gst_element_add_pad(bin_.get(), door)) {
+    error = "cannot add the viewer's sound pad";
+    return false;
+  }
+  sound_door_ = door;
   return true;
 }
 
@@ -580,8 +598,12 @@ bool ViewerBranch::attach(GstElement* pipeline, GstElement* tee) {
   sound_input_->tee_pad = PadRef::adopt(gst_element_request_pad_simple(sound_tee_, "src_%u"));
   if (!sound_input_->tee_pad ||
       gst_pad_link(sound_input_->tee_pad.get(), sound_door_) != GST_PAD_LINK_OK) {
-    log::error(GST_OBJECT_NAME(bin_.get()), ": cannot link the branch to the sound's tee");
-    return false;
+    // The video is linked and flowing: this viewer goes on without sound.
+    log::warn(GST_OBJECT_NAME(bin_.get()),
+              ": cannot link the branch to the sound's tee: video only");
+    if (sound_input_->tee_pad)
+      gst_element_release_request_pad(sound_tee_, sound_input_->tee_pad.get());
+    sound_input_.reset();
   }
   return true;
 }

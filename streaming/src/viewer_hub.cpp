@@ -254,7 +254,6 @@ void ViewerHub::on_offer(ViewerId id, const std::string& sdp, std::optional<int>
   }
   log::info(who(id), "offer received (", viewer_count(), " viewers now)");
   update_activity();
-  log::debug(who(id), "offer\n", sdp);
   const OfferAnalysis offer = analyse_offer(sdp, settings_.codecs);
   if (!offer.summary) {
     log::warn(who(id), offer.error);

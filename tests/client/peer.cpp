@@ -149,7 +149,21 @@ bool Peer::build() {
   GstObjPtr<GstBus> bus(gst_element_get_bus(pipeline_.get()));
   bus_watch_.reset(gst_bus_add_watch(bus.get(), &on_bus_message, this));
   connect_signals();
-  return answerer_ || add_transceiver();
+  if (!answerer_ && !add_transceiver()) return false;
+  gst_element_set_state(pipeline_.get(), GST_STATE_READY);
+  if (!answerer_ && getenv("CS_TEST_DC")) {
+    GstWebRTCDataChannel* dc = nullptr;
+    g_signal_emit_by_name(webrtc_, "create-data-channel", "control", nullptr, &dc);
+    fprintf(stderr, "DC created %p\n", (void*)dc);
+    g_signal_connect(dc, "on-open", G_CALLBACK(+[](GstWebRTCDataChannel* c, gpointer) {
+      fprintf(stderr, "DC OPEN\n");
+      g_signal_emit_by_name(c, "send-string", "{\"type\":\"rotate\",\"yaw\":30,\"t\":12345}");
+    }), nullptr);
+    g_signal_connect(dc, "on-message-string", G_CALLBACK(+[](GstWebRTCDataChannel*, gchar* m, gpointer) {
+      fprintf(stderr, "DC MSG %s\n", m);
+    }), nullptr);
+  }
+  return true;
 }
 
 bool Peer::add_transceiver() {

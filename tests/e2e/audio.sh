@@ -42,6 +42,19 @@ grep -qE '^cs_sound_frames_total [1-9]' <<<"$metrics" || cs_fail "/metrics has n
 cs_log "ok: /metrics counts the Opus frames: $(grep -E '^cs_sound_(frames|bytes)_total' <<<"$metrics" | tr '\n' ' ')"
 cs_stop_server
 
+# The sound fails after 3 s (its encoder posts an error, its source sends
+# EOS, as a failing source does): the server says so, the viewer keeps its
+# video without a freeze, and the sound stops.
+cs_start_server env CS_AUDIO=1 CS_TEST_FAULTS=sound-error@300 CS_WIDTH=640 CS_HEIGHT=360
+cs_start_bg broken "$CS_VIEWER" --url "$CS_URL" --duration 9 --audio
+cs_await_viewer "$CS_LAST_PID" broken
+cs_server_alive || cs_fail "the server died of a failing sound"
+grep -q 'the stream goes on without sound' "$CS_TMP/server.err" || cs_fail "no line saying the sound failed"
+cs_json "$CS_TMP/broken.out" 'd["frames"] >= 230 and d["max_gap_ms"] < 500 and not d["errors"]' \
+  "a failing sound: the video goes on (>= 230 frames in 9 s, no gap of 500 ms)"
+cs_json "$CS_TMP/broken.out" 'd["sound"]["seconds"] < 5' "a failing sound: the sound stopped"
+cs_stop_server
+
 cs_start_server env CS_AUDIO=0 CS_WIDTH=640 CS_HEIGHT=360
 cs_start_bg silent "$CS_VIEWER" --url "$CS_URL" --duration 6 --audio
 cs_await_viewer "$CS_LAST_PID" silent

@@ -194,7 +194,11 @@ TEST_CASE("an offer's Opus audio is found after or before its video, and only if
   for (const char* audio :
        {"m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=sendonly\r\na=rtpmap:111 opus/48000/2\r\n",
         "m=audio 0 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\n",
-        "m=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=rtpmap:0 PCMU/8000\r\n"}) {
+        "m=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=rtpmap:0 PCMU/8000\r\n",
+        // Opus on a static payload type rtpopuspay cannot send, or on a
+        // format that is not a number (atoi made it 0).
+        "m=audio 9 UDP/TLS/RTP/SAVPF 8\r\na=rtpmap:8 opus/48000/2\r\n",
+        "m=audio 9 UDP/TLS/RTP/SAVPF x\r\na=rtpmap:0 opus/48000/2\r\n"}) {
     auto none = analyse_offer(std::string(kChromeLikeOffer) + audio);
     REQUIRE(none.summary);
     CHECK(none.summary->opus_payload_type == -1);

@@ -48,9 +48,11 @@ class SoundTrack {
   SoundTrack(const SoundTrack&) = delete;
   SoundTrack& operator=(const SoundTrack&) = delete;
 
-  // After the pipeline went to PLAYING; stop() before it goes to NULL.
+  // After the pipeline went to PLAYING. stop(): for good (an error, or
+  // shutdown); viewers that join after it get video only.
   void start();
   void stop();
+  bool stopped() const { return stopped_.load(std::memory_order_relaxed); }
 
   // Sound is made only while the cube is rendered (viewers, a recording, a
   // forward): it belongs to the scene, and it starts again with it.
@@ -65,7 +67,9 @@ class SoundTrack {
   SoundTrack(GstElement* pipeline, Fill fill) : pipeline_(pipeline), fill_(std::move(fill)) {}
   std::string build();
   void pace();
-  void push_block(std::int64_t start_ns, bool discont);
+  // False when the block was not taken (pipeline not playing, no memory).
+  bool push_block(std::int64_t start_ns, bool discont);
+  void fail_for_test();  // CS_TEST_FAULTS=sound-error@N: after N blocks
 
   GstElement* pipeline_;  // borrowed: the pipeline outlives the track
   Fill fill_;
@@ -75,6 +79,8 @@ class SoundTrack {
   SoundTimes times_;
   std::atomic<std::int64_t> encode_started_ns_{0};
   std::atomic<bool> running_{false};
+  std::atomic<bool> stopped_{false};
+  std::int64_t blocks_ = 0;  // pacing thread: blocks made
   std::atomic<bool> active_{false};
   std::thread thread_;
 };

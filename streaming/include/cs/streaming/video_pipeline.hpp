@@ -71,6 +71,10 @@ class AgeProbe {
 void measure_element(GstElement* element, std::atomic<std::int64_t>* started_ns,
                      DurationStat* elapsed_ms, std::atomic<std::uint64_t>* count);
 
+// Drops EOS events going down through `pad`: the live stream never ends,
+// and a failing source's EOS must not end the viewers' sessions.
+void drop_eos_on(GstPad* pad);
+
 // A GstBuffer mapped for the render thread to write a frame into, and back.
 render::FrameSlot map_for_writing(GstBuffer* buffer, std::size_t bytes);
 GstBuffer* unmap_written(render::FrameSlot slot);
