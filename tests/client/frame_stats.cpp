@@ -96,6 +96,8 @@ void FrameStats::track_timecode(const DecodedFrame& frame) {
     increasing_after_start_ = false;
   if (first_numbers_.size() < kFirstNumbers) first_numbers_.push_back(*frame.frame_number);
   if (!first_frame_number_) first_frame_number_ = frame.frame_number;
+  if (frame.input_ms && *frame.input_ms != last_input_ms_ && input_arrivals_.size() < kMaxArrivals)
+    input_arrivals_.emplace_back(last_wall_ms_, *frame.input_ms, frames_ - 1);
   last_input_ms_ = frame.input_ms.value_or(0);
   if (frame.turns) {
     if (last_turns_ && *frame.turns > *last_turns_ && turn_arrivals_.size() < kMaxArrivals)
@@ -104,6 +106,17 @@ void FrameStats::track_timecode(const DecodedFrame& frame) {
     last_turns_ = frame.turns;
   }
   last_frame_number_ = frame.frame_number;
+}
+
+std::vector<std::tuple<std::int64_t, std::uint32_t, std::uint64_t>> FrameStats::input_arrivals()
+    const {
+  std::lock_guard lock(mutex_);
+  return input_arrivals_;
+}
+
+std::uint64_t FrameStats::frames() const {
+  std::lock_guard lock(mutex_);
+  return frames_;
 }
 
 std::vector<std::pair<std::int64_t, std::uint32_t>> FrameStats::turn_arrivals() const {

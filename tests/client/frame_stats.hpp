@@ -7,6 +7,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -43,6 +44,11 @@ class FrameStats {
   // Wall-clock arrival of each frame whose row 3 (full turns) went up, and
   // the count it showed (the first kMaxArrivals).
   std::vector<std::pair<std::int64_t, std::uint32_t>> turn_arrivals() const;
+  // Each frame whose row 2 (the newest input applied) changed: its
+  // wall-clock arrival, the stamp, and its index among all frames (0 first).
+  std::vector<std::tuple<std::int64_t, std::uint32_t, std::uint64_t>> input_arrivals() const;
+  // Frames (access units) received so far.
+  std::uint64_t frames() const;
   // The errors recorded so far (at most the first 50).
   std::vector<std::string> errors() const;
 
@@ -77,6 +83,7 @@ class FrameStats {
   static constexpr std::size_t kMaxArrivals = 6000;
   std::vector<std::int64_t> arrivals_wall_ms_;
   std::uint32_t last_input_ms_ = 0;  // row 2 of the last frame
+  std::vector<std::tuple<std::int64_t, std::uint32_t, std::uint64_t>> input_arrivals_;
   std::optional<std::uint32_t> first_turns_;
   std::optional<std::uint32_t> last_turns_;
   std::vector<std::pair<std::int64_t, std::uint32_t>> turn_arrivals_;

@@ -14,6 +14,7 @@ constexpr const char* kUsage =
     "                      [--no-decode] [--mode normal|stall|churn|cycle] [--churn-count N]\n"
     "                      [--concurrent N] [--watch SECONDS]\n"
     "                      [--ice-servers http://HOST:PORT/ice-servers] [--relay] [--audio]\n"
+    "                      [--control]\n"
     "                      [--codecs h264,vp8,vp9] [--rung N]\n"
     "   or: cs-test-viewer --janus http://HOST:PORT/janus [--mountpoint ID] [--duration S]\n"
     "                      [--viewers N] [--no-decode]\n";
@@ -175,6 +176,10 @@ std::optional<Options> parse_options(int argc, char** argv) {
     }
     if (flag == "--audio") {
       o.audio = true;
+      continue;
+    }
+    if (flag == "--control") {
+      o.control = true;
       continue;
     }
     if (flag == "--candidates-first") {

@@ -27,6 +27,7 @@ struct Options {
   std::string ice_servers_url;
   bool relay_only = false;  // --relay: iceTransportPolicy "relay"
   bool audio = false;       // --audio: offer Opus too, count the clicks, match them to turns
+  bool control = false;     // --control: steer over the control channel (control_script.hpp)
   // Filled from the fetched configuration, in webrtcbin's URI form.
   std::string stun_server;
   std::vector<std::string> turn_servers;

@@ -149,20 +149,26 @@ bool Peer::build() {
   GstObjPtr<GstBus> bus(gst_element_get_bus(pipeline_.get()));
   bus_watch_.reset(gst_bus_add_watch(bus.get(), &on_bus_message, this));
   connect_signals();
-  if (!answerer_ && !add_transceiver()) return false;
-  gst_element_set_state(pipeline_.get(), GST_STATE_READY);
-  if (!answerer_ && getenv("CS_TEST_DC")) {
-    GstWebRTCDataChannel* dc = nullptr;
-    g_signal_emit_by_name(webrtc_, "create-data-channel", "control", nullptr, &dc);
-    fprintf(stderr, "DC created %p\n", (void*)dc);
-    g_signal_connect(dc, "on-open", G_CALLBACK(+[](GstWebRTCDataChannel* c, gpointer) {
-      fprintf(stderr, "DC OPEN\n");
-      g_signal_emit_by_name(c, "send-string", "{\"type\":\"rotate\",\"yaw\":30,\"t\":12345}");
-    }), nullptr);
-    g_signal_connect(dc, "on-message-string", G_CALLBACK(+[](GstWebRTCDataChannel*, gchar* m, gpointer) {
-      fprintf(stderr, "DC MSG %s\n", m);
-    }), nullptr);
+  if (answerer_) return true;
+  return add_transceiver() && open_control_channel();
+}
+
+// webrtcbin makes data channels from READY on; made before PLAYING, the
+// channel is in the first offer (negotiation-needed comes after).
+bool Peer::open_control_channel() {
+  if (!control_) return true;
+  if (gst_element_set_state(pipeline_.get(), GST_STATE_READY) == GST_STATE_CHANGE_FAILURE) {
+    stats_.add_error("pipeline refused READY");
+    return false;
   }
+  GstWebRTCDataChannel* raw = nullptr;
+  g_signal_emit_by_name(webrtc_, "create-data-channel", "control", nullptr, &raw);
+  GObjPtr<GstWebRTCDataChannel> channel(raw);
+  if (!channel) {
+    stats_.add_error("create-data-channel refused");
+    return false;
+  }
+  control_->attach(channel.get());
   return true;
 }
 
@@ -224,10 +230,19 @@ void Peer::connect_signals() {
   g_signal_connect(webrtc_, "notify::ice-gathering-state", G_CALLBACK(&on_gathering_state), this);
 }
 
-void Peer::on_negotiation_needed(GstElement* webrtc, gpointer data) {
-  if (static_cast<Peer*>(data)->answerer_) return;  // the server offers
-  auto* promise = gst_promise_new_with_change_func(&on_offer_created, data, nullptr);
-  g_signal_emit_by_name(webrtc, "create-offer", nullptr, promise);
+// One offer per connection (the protocol has no renegotiation): made on the
+// main loop once start() has added everything, so that it has all of it
+// even when webrtcbin asks after the first part (the control channel, made
+// at READY, can bring a second request).
+void Peer::on_negotiation_needed(GstElement*, gpointer data) {
+  auto* self = static_cast<Peer*>(data);
+  if (self->answerer_) return;  // the server offers
+  self->post([self] {
+    if (self->offer_requested_) return;
+    self->offer_requested_ = true;
+    auto* promise = gst_promise_new_with_change_func(&on_offer_created, self, nullptr);
+    g_signal_emit_by_name(self->webrtc_, "create-offer", nullptr, promise);
+  });
 }
 
 void Peer::on_offer_created(GstPromise* raw_promise, gpointer data) {

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "control_script.hpp"
 #include "frame_stats.hpp"
 #include "options.hpp"
 #include "raii.hpp"
@@ -55,6 +56,8 @@ class Peer {
   // Before start(): no transceiver of its own, no offer; the remote offer's
   // media are received.
   void set_answerer() { answerer_ = true; }
+  // Before start(): open the control data channel for this script.
+  void set_control(ControlScript* control) { control_ = control; }
   // Answerer mode: the answer (already the local description), main loop.
   void set_on_answer(std::function<void(const std::string& sdp)> fn) { on_answer_ = std::move(fn); }
   void add_candidate(guint mline, const std::string& candidate);
@@ -69,6 +72,7 @@ class Peer {
  private:
   bool build();
   bool add_transceiver();
+  bool open_control_channel();
   void connect_signals();
   GstElement* make_sink_chain(const std::string& encoding_name);
   template <typename Fn>
@@ -91,13 +95,15 @@ class Peer {
   Callbacks callbacks_;
   PeerIce ice_;
   std::vector<Codec> codecs_;
-  SoundStats* sound_;  // --audio: an Opus transceiver too; null: video only
+  SoundStats* sound_;                 // --audio: an Opus transceiver too; null: video only
+  ControlScript* control_ = nullptr;  // --control
   std::function<void()> on_gathering_complete_;
   std::function<void(const std::string& sdp)> on_answer_;
   GstObjPtr<GstElement> pipeline_;
   GstElement* webrtc_ = nullptr;  // owned by pipeline_
   SourceId bus_watch_;            // after pipeline_: removed before the pipeline is released
   bool answerer_ = false;
+  bool offer_requested_ = false;  // main loop
   bool ice_connected_ = false;
   std::int64_t connected_at_ms_ = -1;
   std::string connection_state_ = "new";

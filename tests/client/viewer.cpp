@@ -103,6 +103,7 @@ void Viewer::on_open() {
       PeerIce{options_.stun_server, options_.turn_servers, options_.relay_only}, options_.codecs,
       options_.audio ? &sound_ : nullptr);
   peer_->set_on_gathering_complete([this] { on_gathering_complete(); });
+  if (options_.control) peer_->set_control(&control_);
   if (!peer_->start()) failed_ = true;
 }
 
@@ -241,6 +242,7 @@ json Viewer::report() const {
                                {"stripped_answer_candidates", stripped_answer_candidates_}};
   stats_.fill_json(out);
   if (options_.audio) sound_.fill_json(out, stats_.turn_arrivals());
+  if (options_.control) control_.fill_json(out);
   return out;
 }
 

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The control data channel driven by the native test viewer (--control,
+# tests/client/control_script.hpp): it opens the channel before its offer,
+# sends a message that is not JSON and one of an unknown type (each must get
+# an error), then a rotate every 0.5 s stamped with its wall clock, and finds
+# the frame whose timecode row 2 shows each stamp.
+#   CS_CONTROL=all   every rotate applied within 3 frames; the bad messages
+#                    cost errors and nothing else (a second viewer's video)
+#   CS_CONTROL=none  every rotate refused with an error, none applied
+#   CS_CONTROL=first the first viewer steers; the second is refused until the
+#                    first leaves, then told it steers, and its rotates apply
+# Usage: control.sh [BUILD_DIR]
+set -u
+source "$(dirname "$(readlink -f "$0")")/netns.sh"
+cs_setup control "${1:-/work/main/build}"
+
+# The channel's report of a viewer, for the checks below.
+ctl() { cs_json "$CS_TMP/$1.out" "$2" "$3"; }
+
+cs_start_server env CS_CONTROL=all CS_WIDTH=640 CS_HEIGHT=360
+cs_start_bg steerer "$CS_VIEWER" --url "$CS_URL" --duration 7 --control
+steerer=$CS_LAST_PID
+cs_start_bg watcher "$CS_VIEWER" --url "$CS_URL" --duration 7
+watcher=$CS_LAST_PID
+cs_await_viewer "$steerer" steerer
+cs_await_viewer "$watcher" watcher
+cs_server_alive || cs_fail "server died"
+ctl steerer 'd["control"]["opened"] and d["control"]["policy"] == "all" and d["control"]["steer"] is True' \
+  "all: the channel opened and the server said this viewer steers"
+ctl steerer 'd["control"]["error_count"] == 2 and "JSON" in d["control"]["errors"][0] and "warp" in d["control"]["errors"][1]' \
+  "all: the message that is not JSON and the unknown type each got one error"
+ctl steerer 'd["control"]["sent"] >= 6 and d["control"]["applied"] == d["control"]["sent"]' \
+  "all: every rotate (>= 6) was applied (timecode row 2 showed its stamp)"
+ctl steerer 'max(i["frames"] for i in d["control"]["inputs"]) <= 3' \
+  "all: each within 3 frames of its send"
+ctl steerer 'd["frames"] >= 120 and not d["errors"]' "all: the steering viewer's video went on"
+ctl watcher 'd["frames"] >= 120 and not d["errors"] and d["max_gap_ms"] < 500' \
+  "all: the other viewer's video went on"
+cs_log "steerer: $(python3 -c 'import json,sys; c=json.loads(open(sys.argv[1]).readline())["control"]; print("input -> photon p50", c.get("input_to_photon_p50_ms"), "ms; frames", [i["frames"] for i in c["inputs"]])' "$CS_TMP/steerer.out")"
+cs_stop_server
+
+cs_start_server env CS_CONTROL=none CS_WIDTH=640 CS_HEIGHT=360
+cs_start_bg viewonly "$CS_VIEWER" --url "$CS_URL" --duration 5 --control
+cs_await_viewer "$CS_LAST_PID" viewonly
+ctl viewonly 'd["control"]["opened"] and d["control"]["policy"] == "none" and d["control"]["steer"] is False' \
+  "none: the server said this viewer may not steer"
+ctl viewonly 'd["control"]["sent"] >= 4 and d["control"]["applied"] == 0' "none: no rotate was applied"
+ctl viewonly 'd["control"]["error_count"] == d["control"]["sent"] + 2' \
+  "none: every rotate got an error (and the two bad messages)"
+ctl viewonly 'd["frames"] >= 80 and not d["errors"]' "none: the video went on"
+cs_stop_server
+
+cs_start_server env CS_CONTROL=first CS_WIDTH=640 CS_HEIGHT=360
+cs_start_bg first "$CS_VIEWER" --url "$CS_URL" --duration 5 --control
+first=$CS_LAST_PID
+cs_wait_log "$CS_TMP/server.err" "peer connection connected" 10 || cs_fail "first: never connected"
+sleep 1
+cs_start_bg second "$CS_VIEWER" --url "$CS_URL" --duration 10 --control
+second=$CS_LAST_PID
+cs_await_viewer "$first" first
+cs_await_viewer "$second" second
+ctl first 'd["control"]["steer"] is True and d["control"]["sent"] >= 3 and d["control"]["applied"] == d["control"]["sent"]' \
+  "first: the first viewer steered, every rotate applied"
+ctl second '[c["steer"] for c in d["control"]["steer_changes"]] == [False, True]' \
+  "first: the second viewer was refused, then given control when the first left"
+# Judged by what the second viewer had been told at each send; a rotate sent
+# within 200 ms before the grant may cross it.
+ctl second '(lambda c, granted: not any(i["applied"] for i in c["inputs"] if not i["steer"] and i["wall_ms"] < granted - 200))(d["control"], d["control"]["steer_changes"][1]["wall_ms"])' \
+  "first: none of its rotates applied before it was given control"
+ctl second 'len([i for i in d["control"]["inputs"] if i["steer"]]) >= 3 and all(i["applied"] for i in d["control"]["inputs"] if i["steer"])' \
+  "first: all of its rotates (>= 3) applied once it steered"
+cs_pass "control channel (native viewer)"
