@@ -64,13 +64,8 @@ cs_stop_server
 
 # CS_AUDIO=1 on a host without the opus plugin (a plugin directory without
 # it): the server says the sound is off and serves video.
-plugins=$(pkg-config --variable=pluginsdir gstreamer-1.0 2>/dev/null || echo /usr/lib/x86_64-linux-gnu/gstreamer-1.0)
-mkdir -p "$CS_TMP/plugins"
-for plugin in "$plugins"/*.so; do
-  [[ "$(basename "$plugin")" == libgstopus.so ]] || ln -s "$plugin" "$CS_TMP/plugins/"
-done
-cs_start_server env GST_PLUGIN_SYSTEM_PATH_1_0="$CS_TMP/plugins" GST_REGISTRY_1_0="$CS_TMP/registry.bin" \
-  CS_AUDIO=1 CS_WIDTH=640 CS_HEIGHT=360
+cs_plugins_without libgstopus.so
+cs_start_server env "${CS_PLUGINS_ENV[@]}" CS_AUDIO=1 CS_WIDTH=640 CS_HEIGHT=360
 cs_wait_log "$CS_TMP/server.err" "sound \\(CS_AUDIO=1\\) off: " 5 || cs_fail "no line saying the sound is off"
 cs_start_bg no_opus "$CS_VIEWER" --url "$CS_URL" --duration 6 --audio
 cs_await_viewer "$CS_LAST_PID" no_opus

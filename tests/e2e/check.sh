@@ -95,14 +95,8 @@ has small '^  rendered one 640x360 NV12 frame' "frame size not honoured"
 has small '^  encoded one frame with x264enc: [1-9][0-9]* bytes, keyframe' "no encoded keyframe"
 
 # --- an optional feature's plugin missing: a problem only when it is asked for --------
-# A plugin directory of links to every system plugin but opus (opusenc), read
-# into a registry of its own.
-plugins=$(pkg-config --variable=pluginsdir gstreamer-1.0 2>/dev/null || echo /usr/lib/x86_64-linux-gnu/gstreamer-1.0)
-mkdir -p "$CS_TMP/plugins"
-for plugin in "$plugins"/*.so; do
-  [[ "$(basename "$plugin")" == libgstopus.so ]] || ln -s "$plugin" "$CS_TMP/plugins/"
-done
-no_opus=(GST_PLUGIN_SYSTEM_PATH_1_0="$CS_TMP/plugins" GST_REGISTRY_1_0="$CS_TMP/registry.bin" CS_ENCODER=x264)
+cs_plugins_without libgstopus.so
+no_opus=("${CS_PLUGINS_ENV[@]}" CS_ENCODER=x264)
 run_check no_opus_off "${no_opus[@]}" CS_AUDIO=0
 [[ $rc -eq 0 ]] || cs_fail "no opus, CS_AUDIO=0: exit status $rc, expected 0"
 has no_opus_off '^  opusenc absent: only CS_AUDIO=1 needs it' "a missing opusenc not reported as optional"

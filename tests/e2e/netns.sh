@@ -210,6 +210,19 @@ cs_start_server() {
 cs_server_alive() { kill -0 "$CS_SERVER_PID" 2>/dev/null; }
 
 # cs_wait_log FILE PATTERN SECONDS: polls until FILE contains PATTERN (grep -E).
+# cs_plugins_without LIB: a directory ($CS_TMP/plugins-LIB) of links to every
+# system GStreamer plugin but LIB (libgstopus.so), for a host that lacks it:
+# GST_PLUGIN_SYSTEM_PATH_1_0 there, and a registry of its own.
+cs_plugins_without() {
+  local lib="$1" dir="$CS_TMP/plugins-$1" system
+  system=$(pkg-config --variable=pluginsdir gstreamer-1.0 2>/dev/null || echo /usr/lib/x86_64-linux-gnu/gstreamer-1.0)
+  mkdir -p "$dir"
+  for plugin in "$system"/*.so; do
+    [[ "$(basename "$plugin")" == "$lib" ]] || ln -sf "$plugin" "$dir/"
+  done
+  CS_PLUGINS_ENV=(GST_PLUGIN_SYSTEM_PATH_1_0="$dir" GST_REGISTRY_1_0="$dir.registry")
+}
+
 cs_wait_log() {
   local file="$1" pattern="$2" deadline=$(( $(date +%s%N) / 1000000 + $3 * 1000 ))
   until grep -qE "$pattern" "$file" 2>/dev/null; do
