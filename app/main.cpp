@@ -113,7 +113,7 @@ void dispatch(streaming::ViewerHub& hub, TransportOutbox& outbox, signaling::Inb
     return;
   }
   if (auto* offer = std::get_if<signaling::OfferMessage>(&*parsed.message))
-    hub.on_offer(in.id, offer->sdp, offer->rung);
+    hub.on_offer(in.id, offer->sdp, {offer->rung, offer->lip_sync});
   else if (auto* ice = std::get_if<signaling::IceMessage>(&*parsed.message))
     hub.on_candidate(in.id, ice->sdp_mline_index, ice->candidate);
 }

@@ -74,6 +74,11 @@
   // ?sound=1 asks for the server's sound (CS_AUDIO=1); an unmute button then
   // turns it on.
   const wantSound = params.get('sound') === '1';
+  // ?sync=1: lip sync. The server leaves out its zero playout-delay
+  // extension and the page its zero jitter-buffer target for the video, so
+  // the browser holds each frame back to meet its sound: later pictures
+  // (by the sound's jitter buffer and output) in step with the sound.
+  const wantLipSync = params.get('sync') === '1';
   // ?janus=http://HOST:8088/janus watches the server's stream through a Janus
   // fan-out node (CS_FORWARD_RTP, scripts/janus.sh) over the Janus HTTP API,
   // mountpoint ?mountpoint=N (default 1): Janus offers, the page answers.
@@ -111,7 +116,7 @@
     // Sound: whether a track came, whether the user turned it on, its
     // bitrate, and the A/V offset measured at each full turn (click
     // presented - turn frame presented, ms; positive: sound late).
-    audio: { track: false, on: false, bitrateKbps: 0, clicks: 0, turns: 0, avOffsetMs: null, avOffsetP50Ms: null, avOffsets: [] },
+    audio: { track: false, on: false, bitrateKbps: 0, clicks: 0, turns: 0, avOffsetMs: null, avOffsetP50Ms: null, avOffsets: [], videoHoldMs: null },
   };
   window.csStats = stats;
   window.csFrameLog = [];
@@ -192,6 +197,7 @@
     const query = new URLSearchParams();
     if (token) query.set('token', token);
     if (pinnedRung !== null) query.set('rung', String(pinnedRung));
+    if (wantLipSync) query.set('sync', '1');
     const q = query.toString();
     const res = await fetch(`/whep${q ? `?${q}` : ''}`, {
       method: 'POST',
@@ -340,7 +346,7 @@
     window.csPeerConnection = pc;
     const transceiver = pc.addTransceiver('video', { direction: 'recvonly' });
     preferH264(transceiver);
-    setLowLatency(transceiver.receiver);
+    if (!wantLipSync) setLowLatency(transceiver.receiver);
     // ?sound=1: sound too, when the server has it (CS_AUDIO=1); without,
     // the answer turns this m-line down and nothing else changes. Not by
     // default: with a sound track received, Chromium 156 here decoded the
@@ -371,6 +377,7 @@
     }
     const msg = { type: 'offer', sdp: offer.sdp };
     if (pinnedRung !== null) msg.rung = pinnedRung;
+    if (wantLipSync) msg.sync = true;
     send(s, msg);
   }
 
@@ -1003,6 +1010,37 @@
     stats.audio.concealedSamples = now.concealed;
     stats.audio.stretchedSamples = now.inserted + now.removed;
     audioReceiverBefore = now;
+    if (wantLipSync) holdVideoForSound();
+  }
+
+  // ?sync=1: the video receiver's playout target is what the sound takes
+  // after it arrives (its jitter buffer, last interval, and the output's
+  // latency) plus one Opus block (the server sends a block's sound once
+  // the block is complete; a frame goes at once). Chromium then holds each
+  // frame that long before it shows it. Measured here (720p30, 8x): the
+  // click 71 ms after its frame without the hold, 29 ms with a fixed 70 ms
+  // hold. Moved only by 10 ms or more, so that NetEq's small swings do not
+  // jolt the picture; nothing is held while the sound is off.
+  const SOUND_BLOCK_MS = 10;
+  const HOLD_STEP_MS = 10;
+  const MAX_HOLD_MS = 400;
+  function holdVideoForSound() {
+    const pc = session && session.pc;
+    const receiver = pc && pc.getReceivers().find((r) => r.track && r.track.kind === 'video');
+    if (!receiver || !('jitterBufferTarget' in receiver)) return;
+    const a = stats.audio;
+    let hold = 0;
+    if (a.on && audioContext && a.jitterBufferMs != null) {
+      const outputMs = 1000 * ((audioContext.outputLatency || 0) + (audioContext.baseLatency || 0));
+      hold = Math.min(MAX_HOLD_MS, Math.round(a.jitterBufferMs + outputMs + SOUND_BLOCK_MS));
+    }
+    if (a.videoHoldMs !== null && Math.abs(hold - a.videoHoldMs) < HOLD_STEP_MS) return;
+    try {
+      receiver.jitterBufferTarget = hold;
+      a.videoHoldMs = hold;
+    } catch (e) {
+      reportError(`lip sync: ${e.message}`);
+    }
   }
 
   async function readBitrateKbps() {
@@ -1090,7 +1128,8 @@
     const a = stats.audio;
     if (!a.track) return 'no sound';
     if (!a.on) return `sound off  ${a.bitrateKbps} kbps`;
-    return `sound ${a.bitrateKbps} kbps  A/V ${fmtMs(a.avOffsetMs)} (p50 ${fmtMs(a.avOffsetP50Ms)}, ${a.avOffsets.length} turns)`;
+    const hold = a.videoHoldMs !== null ? `  lip sync: picture held ${a.videoHoldMs} ms` : '';
+    return `sound ${a.bitrateKbps} kbps  A/V ${fmtMs(a.avOffsetMs)} (p50 ${fmtMs(a.avOffsetP50Ms)}, ${a.avOffsets.length} turns)${hold}`;
   }
 
   function controlLine() {

@@ -20,11 +20,15 @@ ParsedMessage parse_client_message(std::string_view text) {
     const auto sdp = doc.find("sdp");
     if (sdp == doc.end() || !sdp->is_string() || sdp->get_ref<const std::string&>().empty())
       return {std::nullopt, "offer needs a non-empty string 'sdp'"};
-    OfferMessage offer{sdp->get<std::string>(), std::nullopt};
+    OfferMessage offer{sdp->get<std::string>(), std::nullopt, false};
     if (const auto rung = doc.find("rung"); rung != doc.end() && !rung->is_null()) {
       if (!rung->is_number_unsigned() || rung->get<std::uint64_t>() > 15)
         return {std::nullopt, "offer 'rung' must be a whole number from 0 (the top) to 15"};
       offer.rung = rung->get<int>();
+    }
+    if (const auto sync = doc.find("sync"); sync != doc.end() && !sync->is_null()) {
+      if (!sync->is_boolean()) return {std::nullopt, "offer 'sync' must be true or false"};
+      offer.lip_sync = sync->get<bool>();
     }
     return {offer, {}};
   }

@@ -236,7 +236,8 @@ void ViewerHub::refuse(ViewerId id, Refusal reason, const std::string& message,
   outbox_.close(id);
 }
 
-void ViewerHub::on_offer(ViewerId id, const std::string& sdp, std::optional<int> rung) {
+void ViewerHub::on_offer(ViewerId id, const std::string& sdp, const OfferChoices& choices) {
+  const std::optional<int> rung = choices.rung;
   Viewer* viewer = find(id);
   if (!viewer) return;
   if (!holds_slot(viewer->negotiation)) {
@@ -254,7 +255,7 @@ void ViewerHub::on_offer(ViewerId id, const std::string& sdp, std::optional<int>
   }
   log::info(who(id), "offer received (", viewer_count(), " viewers now)");
   update_activity();
-  const OfferAnalysis offer = analyse_offer(sdp, settings_.codecs);
+  OfferAnalysis offer = analyse_offer(sdp, settings_.codecs);
   if (!offer.summary) {
     log::warn(who(id), offer.error);
     refuse(id, Refusal::bad_offer, offer.error, "unusable offer");
@@ -268,6 +269,7 @@ void ViewerHub::on_offer(ViewerId id, const std::string& sdp, std::optional<int>
     refuse(id, Refusal::bad_offer, message, "no such rung");
     return;
   }
+  if (choices.lip_sync) offer.summary->playout_delay_ext_id = -1;
   std::string error;
   viewer->number = next_name_ + 1;
   ViewerOptions options;

@@ -124,7 +124,7 @@ async function measure(page, args) {
     avOffsetMedianMs: r1(median(offsets)),
     avOffsetsMs: offsets.map(r1),
     settledAfterS,
-    audioKbps: a.bitrateKbps, concealedSamples: a.concealedSamples ?? null, stretchedSamples: a.stretchedSamples ?? null, audioJitterBufferMs: r1(a.jitterBufferMs ?? null), outputLatencyMs: r1(a.outputLatencyMs ?? null), baseLatencyMs: r1(a.baseLatencyMs ?? null), fps: after.fps, latencyP50Ms: after.latencyP50Ms,
+    audioKbps: a.bitrateKbps, concealedSamples: a.concealedSamples ?? null, stretchedSamples: a.stretchedSamples ?? null, audioJitterBufferMs: r1(a.jitterBufferMs ?? null), outputLatencyMs: r1(a.outputLatencyMs ?? null), baseLatencyMs: r1(a.baseLatencyMs ?? null), videoHoldMs: a.videoHoldMs ?? null, fps: after.fps, latencyP50Ms: after.latencyP50Ms,
   };
   // 8x: a turn every 0.87 s, so >= 8 in 10 s.
   if (turns < Math.floor(args.seconds * 0.8)) throw new Error(`only ${turns} full turns in ${args.seconds} s at 8x: ${JSON.stringify(result)}`);

@@ -10,6 +10,11 @@ TEST_CASE("offer and ice messages parse") {
   auto offer = parse_client_message(R"({"type":"offer","sdp":"v=0\r\n"})");
   REQUIRE(offer.message);
   CHECK(std::get<OfferMessage>(*offer.message).sdp == "v=0\r\n");
+  CHECK_FALSE(std::get<OfferMessage>(*offer.message).lip_sync);
+  auto synced = parse_client_message(R"({"type":"offer","sdp":"v=0","rung":1,"sync":true})");
+  REQUIRE(synced.message);
+  CHECK(std::get<OfferMessage>(*synced.message).lip_sync);
+  CHECK(std::get<OfferMessage>(*synced.message).rung == 1);
 
   auto ice = parse_client_message(
       R"({"type":"ice","candidate":"candidate:1 1 udp 1 10.0.0.1 5000 typ host","sdpMLineIndex":0})");
@@ -33,6 +38,8 @@ TEST_CASE("malformed messages get an error, never a crash") {
       R"({"type":"offer"})",
       R"({"type":"offer","sdp":7})",
       R"({"type":"offer","sdp":""})",
+      R"({"type":"offer","sdp":"v=0","sync":1})",
+      R"({"type":"offer","sdp":"v=0","sync":"yes"})",
       R"({"type":"ice"})",
       R"({"type":"ice","candidate":{}})",
       R"({"type":"ice","candidate":"candidate:x","sdpMLineIndex":-1})",

@@ -91,6 +91,16 @@ TEST_CASE("whep: Link headers name each ICE server, quoting the credentials") {
         "credential=\"a/b+c=\\\"q\\\\\"; credential-type=\"password\"");
 }
 
+TEST_CASE("whep: the lip-sync query") {
+  std::string error;
+  CHECK_FALSE(lip_sync_in_query("", error));
+  CHECK(lip_sync_in_query("rung=1&sync=1", error));
+  CHECK_FALSE(lip_sync_in_query("sync=0", error));
+  CHECK(error.empty());
+  CHECK_FALSE(lip_sync_in_query("sync=yes", error));
+  CHECK_FALSE(error.empty());
+}
+
 TEST_CASE("whep: media types, session names and the rung query") {
   CHECK(media_type("Application/SDP; charset=utf-8") == "application/sdp");
   CHECK(media_type(" application/trickle-ice-sdpfrag ") == "application/trickle-ice-sdpfrag");

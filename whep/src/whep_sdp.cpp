@@ -188,4 +188,18 @@ std::optional<int> rung_in_query(std::string_view query, std::string& error) {
   return std::nullopt;
 }
 
+bool lip_sync_in_query(std::string_view query, std::string& error) {
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view arg = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    if (!starts_with(arg, "sync=")) continue;
+    const std::string_view value = arg.substr(5);
+    if (value == "1") return true;
+    if (value != "0") error = "sync must be 0 or 1 (1: the picture waits for the sound)";
+    return false;
+  }
+  return false;
+}
+
 }  // namespace cs::whep

@@ -107,6 +107,9 @@ void WhepSessions::on_post(const HttpRequest& request, const HttpReply& reply) {
   std::string rung_error;
   const std::optional<int> rung = rung_in_query(request.query, rung_error);
   if (!rung_error.empty()) return refuse_post(reply, 400, Refusal::bad_offer, rung_error);
+  std::string sync_error;
+  const bool lip_sync = lip_sync_in_query(request.query, sync_error);
+  if (!sync_error.empty()) return refuse_post(reply, 400, Refusal::bad_offer, sync_error);
 
   const ViewerId id = settings_.new_viewer_id();
   Session& session = sessions_[id];
@@ -124,7 +127,7 @@ void WhepSessions::on_post(const HttpRequest& request, const HttpReply& reply) {
   // answered and forgotten the session when these return.
   hub_->on_connected(id, request.peer);
   if (!find(id)) return;
-  hub_->on_offer(id, request.body, rung);
+  hub_->on_offer(id, request.body, {rung, lip_sync});
   Session* still = find(id);
   if (!still || !still->pending) return;
   auto* ticket = new DeadlineTicket{this, id, [](WhepSessions* s, ViewerId vid) {

@@ -12,6 +12,9 @@ namespace cs::signaling {
 struct OfferMessage {
   std::string sdp;
   std::optional<int> rung;  // "rung": pin the viewer to this rung of the ladder (0 = top)
+  // "sync": true: the viewer wants its picture in step with its sound
+  // (lip sync) rather than shown at once; README "Sound".
+  bool lip_sync = false;
 };
 
 struct IceMessage {

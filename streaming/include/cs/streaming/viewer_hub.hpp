@@ -78,6 +78,15 @@ struct HubSettings {
   std::function<void(const render::SceneInput&)> steer;
 };
 
+// What an offer asks for beside its SDP.
+struct OfferChoices {
+  std::optional<int> rung;  // pinned to this rung of the ladder
+  // Lip sync: the picture waits for the sound. The video goes without the
+  // zero playout-delay extension, so the browser may hold frames back to
+  // match its sound's jitter buffer and output (README "Sound").
+  bool lip_sync = false;
+};
+
 class ViewerHub {
  public:
   // `on_activity(true)` when the first viewer offers, `(false)` when the
@@ -89,8 +98,7 @@ class ViewerHub {
 
   // `remote`: the client's address, carried in this viewer's log lines.
   void on_connected(ViewerId id, const std::string& remote = {});
-  // `rung`: the offer message asks to be pinned to that rung.
-  void on_offer(ViewerId id, const std::string& sdp, std::optional<int> rung = std::nullopt);
+  void on_offer(ViewerId id, const std::string& sdp, const OfferChoices& choices = {});
   void on_candidate(ViewerId id, unsigned mline_index, const std::string& candidate);
   // The viewer's transport is gone (its socket closed, its WHEP session deleted).
   void on_disconnected(ViewerId id, const std::string& why = "socket closed");

@@ -62,5 +62,8 @@ std::string new_session_name();
 // `rung=N` in a request's query ("a=1&rung=2"): N, or nullopt without one;
 // `error` when it is there but not a number 0-15.
 std::optional<int> rung_in_query(std::string_view query, std::string& error);
+// "sync=1" in the query: lip sync (the picture waits for the sound); false
+// without it. Anything but 0 or 1 sets `error`.
+bool lip_sync_in_query(std::string_view query, std::string& error);
 
 }  // namespace cs::whep
