@@ -5,8 +5,8 @@
 //
 //   node control_test.mjs URL --expect steer|refused|first [--drags N]
 //
-// steer (CS_CONTROL=all): every drag shows in the picture (row 2) and its
-// input -> photon is reported; then bad messages and a flood each get an
+// steer (CS_CONTROL=all): every mouse drag, then two finger drags (touch),
+// show in the picture (row 2) and input -> photon is reported; then bad messages and a flood each get an
 // error on the channel while the video plays on. refused (CS_CONTROL=none):
 // the server answers the drag with an error naming CS_CONTROL and row 2
 // stays 0. first (CS_CONTROL=first): a second page is refused while the
@@ -39,6 +39,24 @@ async function drag(page, dx) {
   await page.mouse.up();
 }
 
+// A finger on a touch screen: Chromium's own touch input (DevTools
+// protocol), which the page receives as pointer events of type "touch".
+async function fingerDrag(page, dx) {
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    await cdp.send('Emulation.setTouchEmulationEnabled', { enabled: true, maxTouchPoints: 1 });
+    const at = (x) => [{ x, y: 360, id: 1 }];
+    await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: at(640) });
+    for (let i = 1; i <= 5; i++) {
+      await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: at(640 + (dx * i) / 5) });
+      await sleep(20);
+    }
+    await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+  } finally {
+    await cdp.detach().catch(() => {});
+  }
+}
+
 async function open(page, url) {
   await page.goto(url, { waitUntil: 'load', timeout: 20000 });
   await waitUntilPlaying(page);
@@ -47,12 +65,12 @@ async function open(page, url) {
 }
 
 // Drags until each shows in row 2 (steering) or half a second passes.
-async function drags(page, count, steering) {
+async function drags(page, count, steering, how = drag) {
   for (let i = 0; i < count; i++) {
     const before = await page.evaluate(() => window.csStats.inputLatencies.length);
-    await drag(page, i % 2 ? -60 : 60);
+    await how(page, i % 2 ? -60 : 60);
     if (steering) {
-      await waitForStats(page, `drag ${i + 1} in the picture (row 2)`, 3000,
+      await waitForStats(page, `${how === drag ? 'mouse' : 'finger'} drag ${i + 1} in the picture (row 2)`, 3000,
         (s) => s.inputLatencies.length > before);
     } else {
       await sleep(500);
@@ -108,6 +126,8 @@ async function run(page, args) {
   if (controlErrors(stats).length) throw new Error(`control errors: ${JSON.stringify(controlErrors(stats))}`);
   Object.assign(result, latencies(stats), { latencyP50Ms: stats.latencyP50Ms, fps: stats.fps });
   if (args.expect === 'steer') {
+    await drags(page, 2, true, fingerDrag);
+    result.fingerDrags = 2;
     result.hostile = await hostile(page);
     return result;
   }
