@@ -42,6 +42,8 @@ turn_packages=(coturn)
 test_packages=(
   doctest-dev libsoup-3.0-dev gstreamer1.0-libav iproute2 nftables jq python3 curl ffmpeg
   chromium firefox-esr nodejs npm procps python3-matplotlib python3-prometheus-client
+  # browser_sound_firefox: a null sound output for Firefox (no sound card here)
+  pulseaudio
   # tests/e2e/janus_fanout.sh: the SFU fed by CS_FORWARD_RTP (scripts/janus.sh)
   janus
   clang libclang-rt-14-dev

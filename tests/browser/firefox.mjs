@@ -77,7 +77,8 @@ export const FIREFOX_ENV = { MOZ_DISABLE_NONLOCAL_CONNECTIONS: '1' };
 // Launches Firefox with a fresh profile and opens one 1280x720 page whose
 // console and errors are kept (pageLog) for a failure report. close() ends
 // the browser and removes the profile.
-export async function launchFirefox({ profilePrefix = 'cs-firefox-' } = {}) {
+// `prefs` replaces FIREFOX_PREFS (extend them, do not drop them).
+export async function launchFirefox({ profilePrefix = 'cs-firefox-', prefs = FIREFOX_PREFS } = {}) {
   const profile = mkdtempSync(join(tmpdir(), profilePrefix));
   let browser = null;
   const close = async () => {
@@ -91,7 +92,7 @@ export async function launchFirefox({ profilePrefix = 'cs-firefox-' } = {}) {
       executablePath: FIREFOX,
       headless: true,
       userDataDir: profile,
-      extraPrefsFirefox: FIREFOX_PREFS,
+      extraPrefsFirefox: prefs,
       env: { ...process.env, ...FIREFOX_ENV },
       defaultViewport: { width: 1280, height: 720 },
     });

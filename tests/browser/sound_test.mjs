@@ -14,19 +14,22 @@
 // the figure itself is the benchmark's, bench/README.md). none
 // (CS_AUDIO=0): no sound track, no button, the video plays. One JSON line.
 import { launchChromium, runInBrowser, sleep, waitForStats, waitUntilPlaying } from './measure.mjs';
+import { FIREFOX_PREFS, launchFirefox } from './firefox.mjs';
 
 function parseArgs(argv) {
-  const args = { url: null, expect: 'sound', seconds: 10, maxOffset: 300 };
+  const args = { url: null, expect: 'sound', seconds: 10, maxOffset: 300, browser: 'chromium' };
   const rest = argv.slice(2);
   for (let i = 0; i < rest.length; i++) {
     if (rest[i] === '--expect') args.expect = rest[++i];
     else if (rest[i] === '--seconds') args.seconds = Number(rest[++i]);
     else if (rest[i] === '--max-offset') args.maxOffset = Number(rest[++i]);
+    else if (rest[i] === '--browser') args.browser = rest[++i];
     else if (!args.url) args.url = rest[i];
     else throw new Error(`unexpected argument: ${rest[i]}`);
   }
-  if (!args.url || !['sound', 'none'].includes(args.expect) || !(args.seconds > 0))
-    throw new Error('usage: node sound_test.mjs URL --expect sound|none [--seconds N] [--max-offset MS]');
+  if (!args.url || !['sound', 'none'].includes(args.expect) || !(args.seconds > 0) ||
+      !['chromium', 'firefox'].includes(args.browser))
+    throw new Error('usage: node sound_test.mjs URL --expect sound|none [--seconds N] [--max-offset MS] [--browser chromium|firefox]');
   return args;
 }
 
@@ -45,14 +48,25 @@ const KNOWN_DEFECT_TRIES = 3;
 // in a secure context; the test's origin (http, a namespace address) is
 // made one, as https or localhost would be. CS_SOUND_INSECURE=1 leaves it
 // insecure: the main-thread fallback.
-const secureOriginArgs = (url) =>
-  process.env.CS_SOUND_INSECURE === '1' ? [] : [`--unsafely-treat-insecure-origin-as-secure=${url.origin}`];
+const insecure = () => process.env.CS_SOUND_INSECURE === '1';
+const secureOriginArgs = (url) => (insecure() ? [] : [`--unsafely-treat-insecure-origin-as-secure=${url.origin}`]);
+// Firefox (Debian's ESR over WebDriver BiDi, firefox.mjs): the same page,
+// its http origin made a secure context by Firefox's own allow-list.
+const launchers = {
+  chromium: (url) => launchChromium({ profilePrefix: 'cs-sound-', extraArgs: secureOriginArgs(url) }),
+  firefox: (url) =>
+    launchFirefox({
+      profilePrefix: 'cs-sound-firefox-',
+      prefs: { ...FIREFOX_PREFS, ...(insecure() ? {} : { 'dom.securecontext.allowlist': url.hostname }) },
+    }),
+};
+const unmuteShown = (page) => page.evaluate(() => !document.getElementById('unmute').hidden);
 async function openWithSound(args) {
   const url = new URL(args.url);
   url.searchParams.set('sound', '1');
   let unshown = 0;
   for (;;) {
-    const browser = await launchChromium({ profilePrefix: 'cs-sound-', extraArgs: secureOriginArgs(url) });
+    const browser = await launchers[args.browser](url);
     try {
       await browser.page.goto(url.href, { waitUntil: 'load', timeout: 20000 });
       await waitForStats(browser.page, 'a presented frame', 8000, (s) => s.framesPresented > 0);
@@ -100,11 +114,11 @@ async function measure(page, args) {
     await sleep(2000);
     const s = await waitForStats(page, 'video playing', 5000, (st) => st.fps > 20);
     if (s.audio.track) throw new Error('CS_AUDIO=0, yet a sound track arrived');
-    if (await page.isVisible('#unmute')) throw new Error('the unmute button shows without sound');
+    if (await unmuteShown(page)) throw new Error('the unmute button shows without sound');
     return { mode: 'sound', expect: 'none', ok: true, fps: s.fps };
   }
   await waitForStats(page, 'a sound track', 10000, (s) => s.audio.track);
-  if (!(await page.isVisible('#unmute'))) throw new Error('sound track, but no unmute button');
+  if (!(await unmuteShown(page))) throw new Error('sound track, but no unmute button');
   await page.click('#unmute');
   await waitForStats(page, 'sound on', 3000, (s) => s.audio.on);
   await waitForStats(page, 'control channel', 10000, (s) => s.control && s.control.steer);
@@ -119,7 +133,7 @@ async function measure(page, args) {
   const turns = a.turns - before.turns;
   const clicks = a.clicks - before.clicks;
   const result = {
-    mode: 'sound', expect: 'sound', ok: true, seconds: args.seconds,
+    mode: 'sound', expect: 'sound', ok: true, browser: args.browser, seconds: args.seconds,
     turns, clicks, paired: offsets.length,
     avOffsetMedianMs: r1(median(offsets)),
     avOffsetsMs: offsets.map(r1),

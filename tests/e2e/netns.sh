@@ -140,6 +140,27 @@ cs_setup_loopback() {
 # Runs a command inside the namespace (foreground).
 cs_ns() { ip netns exec "$CS_NS" "$@"; }
 
+# cs_start_sound_sink: a private PulseAudio daemon with one null sink, so
+# that a browser's sound output runs (Firefox's Web Audio stays suspended
+# without an output device, and this machine has no sound card); exports
+# PULSE_SERVER for the browsers the test starts. Stopped with the test.
+cs_start_sound_sink() {
+  command -v pulseaudio >/dev/null || cs_fail "no pulseaudio (scripts/setup.sh's test packages)"
+  local dir="$CS_TMP/pulse" i
+  mkdir -p "$dir"
+  HOME="$dir" XDG_RUNTIME_DIR="$dir" pulseaudio --daemonize=no --exit-idle-time=-1 -n \
+    --use-pid-file=no --disable-shm=yes -L "module-null-sink sink_name=cs_null" \
+    -L "module-native-protocol-unix socket=$dir/native auth-anonymous=1" \
+    >"$CS_TMP/pulseaudio.out" 2>"$CS_TMP/pulseaudio.err" &
+  CS_PIDS+=("$!")
+  for ((i = 0; i < 50; i++)); do
+    [[ -S "$dir/native" ]] && break
+    sleep 0.1
+  done
+  [[ -S "$dir/native" ]] || cs_fail "PulseAudio did not start: $(tail -2 "$CS_TMP/pulseaudio.err")"
+  export PULSE_SERVER="unix:$dir/native"
+}
+
 # cs_start_bg NAME CMD...: runs CMD in the namespace in the background with
 # stdout in $CS_TMP/NAME.out and stderr in $CS_TMP/NAME.err; pid in CS_LAST_PID.
 cs_start_bg() { cs_start_bg_in "$CS_NS" "$@"; }
