@@ -96,6 +96,7 @@ TEST_CASE("whep: the lip-sync query") {
   CHECK_FALSE(lip_sync_in_query("", error));
   CHECK(lip_sync_in_query("rung=1&sync=1", error));
   CHECK_FALSE(lip_sync_in_query("sync=0", error));
+  CHECK_FALSE(lip_sync_in_query("async=1&syncx=1", error));
   CHECK(error.empty());
   CHECK_FALSE(lip_sync_in_query("sync=yes", error));
   CHECK_FALSE(error.empty());

@@ -170,35 +170,39 @@ std::string new_session_name() {
   return name;
 }
 
-std::optional<int> rung_in_query(std::string_view query, std::string& error) {
+namespace {
+
+// The value of the first `name=value` argument of a query ("a=1&rung=2").
+std::optional<std::string_view> query_value(std::string_view query, std::string_view name) {
   while (!query.empty()) {
     const auto amp = query.find('&');
     const std::string_view arg = query.substr(0, amp);
     query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
-    if (!starts_with(arg, "rung=")) continue;
-    const std::string_view value = arg.substr(5);
-    int rung = -1;
-    const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), rung);
-    if (ec != std::errc() || end != value.data() + value.size() || rung < 0 || rung > 15) {
-      error = "rung must be a number 0-15 (0 = top)";
-      return std::nullopt;
-    }
-    return rung;
+    if (arg.size() > name.size() && starts_with(arg, name) && arg[name.size()] == '=')
+      return arg.substr(name.size() + 1);
   }
   return std::nullopt;
 }
 
-bool lip_sync_in_query(std::string_view query, std::string& error) {
-  while (!query.empty()) {
-    const auto amp = query.find('&');
-    const std::string_view arg = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
-    if (!starts_with(arg, "sync=")) continue;
-    const std::string_view value = arg.substr(5);
-    if (value == "1") return true;
-    if (value != "0") error = "sync must be 0 or 1 (1: the picture waits for the sound)";
-    return false;
+}  // namespace
+
+std::optional<int> rung_in_query(std::string_view query, std::string& error) {
+  const auto value = query_value(query, "rung");
+  if (!value) return std::nullopt;
+  int rung = -1;
+  const auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), rung);
+  if (ec != std::errc() || end != value->data() + value->size() || rung < 0 || rung > 15) {
+    error = "rung must be a number 0-15 (0 = top)";
+    return std::nullopt;
   }
+  return rung;
+}
+
+bool lip_sync_in_query(std::string_view query, std::string& error) {
+  const auto value = query_value(query, "sync");
+  if (!value || *value == "0") return false;
+  if (*value == "1") return true;
+  error = "sync must be 0 or 1 (1: the picture waits for the sound)";
   return false;
 }
 
