@@ -269,7 +269,10 @@ void ViewerHub::on_offer(ViewerId id, const std::string& sdp, const OfferChoices
     refuse(id, Refusal::bad_offer, message, "no such rung");
     return;
   }
-  if (choices.lip_sync) offer.summary->playout_delay_ext_id = -1;
+  if (choices.lip_sync) {
+    offer.summary->playout_delay_ext_id = -1;
+    log::info(who(id), "lip sync: the video goes without the zero playout delay");
+  }
   std::string error;
   viewer->number = next_name_ + 1;
   ViewerOptions options;
