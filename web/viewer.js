@@ -113,6 +113,7 @@
     inputToPhotonMs: null,
     inputToPhotonP50Ms: null,
     inputLatencies: [],
+    inputToFrameMs: [],
     // Sound: whether a track came, whether the user turned it on, its
     // bitrate, and the A/V offset measured at each full turn (click
     // presented - turn frame presented, ms; positive: sound late).
@@ -657,7 +658,7 @@
     const toCompositorMs = diffMod32(submittedMs % TWO_32, tc.renderMs);
     stats.toCompositorMs = toCompositorMs;
     logFrame({ frame: tc.frame, renderMs: tc.renderMs, input: tc.input, presentedMs, latencyMs, toCompositorMs });
-    measureInput(tc.input, presentedMs);
+    measureInput(tc.input, presentedMs, tc.renderMs);
     measureTurn(tc.turns, presentedMs);
     return latencyMs;
   }
@@ -665,12 +666,16 @@
   // Input → photon: the first frame whose row 2 carries the stamp of an
   // input this page sent shows that input; inputs sent before it were
   // applied with it (the server folds inputs between two frames).
-  function measureInput(stamp, presentedMs) {
+  function measureInput(stamp, presentedMs, renderMs) {
     if (stamp === stats.inputStamp) return;
     stats.inputStamp = stamp;
     const i = pendingInputs.findIndex((t) => t % TWO_32 === stamp);
     if (i < 0) return;
     const latency = presentedMs - pendingInputs[i];
+    // From the input to the render of the frame that applied it: the
+    // server's part, in frame intervals "within N frames".
+    stats.inputToFrameMs.push(diffMod32(renderMs, pendingInputs[i] % TWO_32));
+    if (stats.inputToFrameMs.length > INPUT_LATENCIES_CAP) stats.inputToFrameMs.shift();
     pendingInputs = pendingInputs.slice(i + 1);
     stats.inputToPhotonMs = latency;
     stats.inputLatencies.push(latency);

@@ -6,7 +6,8 @@
 //   node control_test.mjs URL --expect steer|refused|first [--drags N]
 //
 // steer (CS_CONTROL=all): every mouse drag, then two finger drags (touch),
-// show in the picture (row 2) and input -> photon is reported; then bad messages and a flood each get an
+// show in the picture (row 2), each rendered within 3 frames of the input,
+// and input -> photon is reported; then bad messages and a flood each get an
 // error on the channel while the video plays on. refused (CS_CONTROL=none):
 // the server answers the drag with an error naming CS_CONTROL and row 2
 // stays 0. first (CS_CONTROL=first): a second page is refused while the
@@ -105,7 +106,18 @@ function latencies(stats) {
   return {
     inputToPhotonMs: stats.inputLatencies.map((x) => Math.round(x * 10) / 10),
     inputToPhotonP50Ms: sorted.length ? Math.round(sorted[Math.floor((sorted.length - 1) / 2)] * 10) / 10 : null,
+    inputToFrameMaxMs: stats.inputToFrameMs.length ? Math.max(...stats.inputToFrameMs) : null,
   };
+}
+
+// "A rotation changes the picture within 3 frames": from each input to the
+// render of the first frame that carries it (the frame's timecode, same
+// clock), at most 3 frame intervals of the 30 fps stream.
+const FRAME_INTERVAL_MS = 1000 / 30;
+function checkWithinThreeFrames(stats) {
+  const late = stats.inputToFrameMs.filter((ms) => ms > 3 * FRAME_INTERVAL_MS);
+  if (!stats.inputToFrameMs.length || late.length)
+    throw new Error(`inputs applied later than 3 frames: ${JSON.stringify(stats.inputToFrameMs)}`);
 }
 
 async function run(page, args) {
@@ -124,6 +136,7 @@ async function run(page, args) {
   await drags(page, args.drags, true);
   const stats = await waitForStats(page, 'the result', 3000, () => true);
   if (controlErrors(stats).length) throw new Error(`control errors: ${JSON.stringify(controlErrors(stats))}`);
+  checkWithinThreeFrames(stats);
   Object.assign(result, latencies(stats), { latencyP50Ms: stats.latencyP50Ms, fps: stats.fps });
   if (args.expect === 'steer') {
     await drags(page, 2, true, fingerDrag);
