@@ -74,6 +74,8 @@ export const FIREFOX_PREFS = {
 // rather than sending anything. It also lets services.settings.server apply.
 export const FIREFOX_ENV = { MOZ_DISABLE_NONLOCAL_CONNECTIONS: '1' };
 
+const CLOSE_TIMEOUT_MS = 10000;
+
 // Launches Firefox with a fresh profile and opens one 1280x720 page whose
 // console and errors are kept (pageLog) for a failure report. close() ends
 // the browser and removes the profile.
@@ -81,8 +83,22 @@ export const FIREFOX_ENV = { MOZ_DISABLE_NONLOCAL_CONNECTIONS: '1' };
 export async function launchFirefox({ profilePrefix = 'cs-firefox-', prefs = FIREFOX_PREFS } = {}) {
   const profile = mkdtempSync(join(tmpdir(), profilePrefix));
   let browser = null;
+  // puppeteer's close() has been seen not to return with Firefox: after
+  // CLOSE_TIMEOUT_MS the browser process is killed, so that a test ends.
   const close = async () => {
-    if (browser) await browser.close().catch(() => {});
+    if (browser) {
+      const proc = browser.process();
+      let timer;
+      const closed = await Promise.race([
+        browser.close().then(() => true, () => true),
+        new Promise((resolve) => { timer = setTimeout(() => resolve(false), CLOSE_TIMEOUT_MS); }),
+      ]);
+      clearTimeout(timer);
+      if (!closed && proc && proc.exitCode === null) {
+        console.error(`firefox: close() did not return within ${CLOSE_TIMEOUT_MS} ms; killing it`);
+        proc.kill('SIGKILL');
+      }
+    }
     browser = null;
     rmSync(profile, { recursive: true, force: true });
   };

@@ -33,6 +33,22 @@ function parseArgs(argv) {
   return args;
 }
 
+// Where the test is, on stderr with the time: a browser that stops
+// answering (once seen with Firefox: a ctest time-out with nothing said)
+// is then named by the watchdog, which ends the test with the step it
+// was stuck in, well inside ctest's limit.
+let step = 'start';
+const started = Date.now();
+function at(name) {
+  step = name;
+  console.error(`sound_test: ${((Date.now() - started) / 1000).toFixed(1)} s: ${name}`);
+}
+const WATCHDOG_S = 150;
+setTimeout(() => {
+  console.error(`FAIL: no result after ${WATCHDOG_S} s; stuck at: ${step}`);
+  process.exit(1);
+}, WATCHDOG_S * 1000).unref();
+
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? s[Math.floor((s.length - 1) / 2)] : null;
@@ -66,14 +82,17 @@ async function openWithSound(args) {
   url.searchParams.set('sound', '1');
   let unshown = 0;
   for (;;) {
+    at(`launch ${args.browser}`);
     const browser = await launchers[args.browser](url);
     try {
+      at('open the page');
       await browser.page.goto(url.href, { waitUntil: 'load', timeout: 20000 });
       await waitForStats(browser.page, 'a presented frame', 8000, (s) => s.framesPresented > 0);
       await waitUntilPlaying(browser.page);
       return { browser, unshown };
     } catch (e) {
       const s = await browser.page.evaluate(() => window.csStats).catch(() => null);
+      at('close the browser');
       await browser.close();
       const decodedOnly = s && s.framesPresented === 0 && (s.receiver?.framesDecoded ?? 0) > 0;
       if (!decodedOnly || ++unshown >= KNOWN_DEFECT_TRIES) throw e;
@@ -87,7 +106,9 @@ async function run(_unused, args) {
   try {
     return { ...(await measure(browser.page, args)), unshownBrowsers: unshown };
   } finally {
+    at('close the browser');
     await browser.close();
+    at('closed');
   }
 }
 
@@ -117,16 +138,21 @@ async function measure(page, args) {
     if (await unmuteShown(page)) throw new Error('the unmute button shows without sound');
     return { mode: 'sound', expect: 'none', ok: true, fps: s.fps };
   }
+  at('wait for the sound track');
   await waitForStats(page, 'a sound track', 10000, (s) => s.audio.track);
   if (!(await unmuteShown(page))) throw new Error('sound track, but no unmute button');
+  at('click unmute');
   await page.click('#unmute');
   await waitForStats(page, 'sound on', 3000, (s) => s.audio.on);
   await waitForStats(page, 'control channel', 10000, (s) => s.control && s.control.steer);
   await page.evaluate(() => window.csSendControl({ type: 'speed', value: 8, t: Date.now() }));
+  at('settle');
   const settledAfterS = await settle(page);
+  at('measure');
   const before = await page.evaluate(() => JSON.parse(JSON.stringify(window.csStats.audio)));
   await sleep(args.seconds * 1000);
   const after = await page.evaluate(() => JSON.parse(JSON.stringify(window.csStats)));
+  at('screenshot');
   await page.screenshot({ path: process.env.CS_SCREENSHOT || '/tmp/cube-streamer-sound.png' });
   const a = after.audio;
   const offsets = a.avOffsets.slice(before.avOffsets.length);
