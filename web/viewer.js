@@ -672,9 +672,10 @@
     const i = pendingInputs.findIndex((t) => t % TWO_32 === stamp);
     if (i < 0) return;
     const latency = presentedMs - pendingInputs[i];
-    // From the input to the render of the frame that applied it: the
+    // From the oldest input this frame applied (every one up to i: the
+    // server folds inputs between two frames) to the frame's render: the
     // server's part, in frame intervals "within N frames".
-    stats.inputToFrameMs.push(diffMod32(renderMs, pendingInputs[i] % TWO_32));
+    stats.inputToFrameMs.push(diffMod32(renderMs, pendingInputs[0] % TWO_32));
     if (stats.inputToFrameMs.length > INPUT_LATENCIES_CAP) stats.inputToFrameMs.shift();
     pendingInputs = pendingInputs.slice(i + 1);
     stats.inputToPhotonMs = latency;
@@ -888,7 +889,8 @@
     const steering = ['rotate', 'speed', 'pause', 'resume', 'reset'].includes(msg.type);
     const out = steering ? { ...msg, t: Date.now() } : msg;
     channel.send(JSON.stringify(out));
-    if (steering) {
+    // Inputs the server refuses (not ours to steer) are never applied.
+    if (steering && stats.control && stats.control.steer) {
       pendingInputs.push(out.t);
       if (pendingInputs.length > PENDING_INPUTS_CAP) pendingInputs.shift();
     }
@@ -986,6 +988,7 @@
     fpsCounter = { frames: 0, at: now };
     stats.latencyP50Ms = recentP50();
     stats.bitrateKbps = await readBitrateKbps();
+    if (wantLipSync) holdVideoForSound();
     renderOverlay();
   }
 
@@ -1015,7 +1018,6 @@
     stats.audio.concealedSamples = now.concealed;
     stats.audio.stretchedSamples = now.inserted + now.removed;
     audioReceiverBefore = now;
-    if (wantLipSync) holdVideoForSound();
   }
 
   // ?sync=1: the video receiver's playout target is what the sound takes
