@@ -9,8 +9,6 @@
 namespace cs::streaming {
 namespace {
 
-constexpr guint64 kMinKeyUnitIntervalNs = 250 * GST_MSECOND;
-
 bool has_property(GstElement* element, const char* name) {
   return g_object_class_find_property(G_OBJECT_GET_CLASS(element), name) != nullptr;
 }

@@ -26,4 +26,16 @@ bool made_by(GstElement* element, const char* factory) {
   return f && g_strcmp0(GST_OBJECT_NAME(f), factory) == 0;
 }
 
+GstClockTime running_time_at(GstPad* pad, GstBuffer* buffer) {
+  if (!buffer || !GST_BUFFER_PTS_IS_VALID(buffer)) return GST_CLOCK_TIME_NONE;
+  GstEvent* event = gst_pad_get_sticky_event(pad, GST_EVENT_SEGMENT, 0);
+  if (!event) return GST_CLOCK_TIME_NONE;
+  const GstSegment* segment = nullptr;
+  gst_event_parse_segment(event, &segment);
+  const GstClockTime running =
+      gst_segment_to_running_time(segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buffer));
+  gst_event_unref(event);
+  return running;
+}
+
 }  // namespace cs::streaming

@@ -52,6 +52,25 @@ GstPadProbeReturn count_keyframe_requests(GstPad*, GstPadProbeInfo* info, gpoint
   return GST_PAD_PROBE_OK;
 }
 
+GstPadProbeReturn note_first_output(GstPad*, GstPadProbeInfo*, gpointer flag) {
+  static_cast<std::atomic<bool>*>(flag)->store(true);
+  return GST_PAD_PROBE_REMOVE;
+}
+
+// GstVideoEncoder 1.22 with a minimum PTS (x264enc's 1000 h) takes a
+// keyframe request pending at an encoder's first frame as made at running
+// time 1000 h, and min-force-key-unit-interval then throttles every later
+// request of that encoder for good (GST_DEBUG=videoencoder:6: "Not
+// requesting a new key unit yet due to throttling (1000:00:00.000000000 +
+// 0:00:00.250000000 > ..."): a rendition started for a viewer's switch
+// answered no PLI again, only its 1 s GOP. Its first frame is a keyframe
+// anyway, so until then requests are not let in.
+GstPadProbeReturn hold_keyframe_requests_until_output(GstPad*, GstPadProbeInfo* info,
+                                                      gpointer flag) {
+  if (!gst_video_event_is_force_key_unit(GST_PAD_PROBE_INFO_EVENT(info))) return GST_PAD_PROBE_OK;
+  return static_cast<std::atomic<bool>*>(flag)->load() ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
+}
+
 GstPadProbeReturn count_output(GstPad*, GstPadProbeInfo*, gpointer counter) {
   static_cast<std::atomic<std::uint64_t>*>(counter)->fetch_add(1, std::memory_order_relaxed);
   return GST_PAD_PROBE_OK;
@@ -166,6 +185,11 @@ void Rendition::install_encoder_probes() {
   if (counters_.encode_ms)
     measure_element(encoder_.get(), &encode_in_ns_, counters_.encode_ms, &frames_encoded_);
   auto encoded = PadRef::adopt(gst_element_get_static_pad(encoder_.get(), "src"));
+  encoder_has_output_.store(false);
+  gst_pad_add_probe(encoded.get(), GST_PAD_PROBE_TYPE_BUFFER, note_first_output,
+                    &encoder_has_output_, nullptr);
+  gst_pad_add_probe(encoded.get(), GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
+                    hold_keyframe_requests_until_output, &encoder_has_output_, nullptr);
   if (counters_.frames_encoded)
     gst_pad_add_probe(encoded.get(), GST_PAD_PROBE_TYPE_BUFFER, count_output,
                       counters_.frames_encoded, nullptr);
@@ -241,9 +265,9 @@ std::string Rendition::replace_encoder(const std::string& factory) {
   return {};
 }
 
-void Rendition::request_keyframe() {
+void Rendition::request_keyframe(GstClockTime running_time) {
   std::unique_ptr<GstEvent, EventDeleter> event(
-      gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
+      gst_video_event_new_upstream_force_key_unit(running_time, TRUE, 0));
   auto pad = PadRef::adopt(encoder_ ? gst_element_get_static_pad(encoder_.get(), "src") : nullptr);
   if (!event || !pad) {
     log::warn("pipeline: keyframe request for ", describe(), " refused (",

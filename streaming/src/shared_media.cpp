@@ -200,12 +200,13 @@ class SharedViewer final : public ViewerMedia {
       controller_.on_moved(now, key_.rung);
       return;
     }
-    if (!branch_->switch_to(target->tee())) {
+    const auto switch_point = branch_->switch_to(target->tee());
+    if (!switch_point) {
       pipeline_.release(next);
       controller_.on_moved(now, key_.rung);
       return;
     }
-    target->request_keyframe();
+    target->request_keyframe(*switch_point);
     pending_ = next;
     switch_started_ms_ = now;
   }

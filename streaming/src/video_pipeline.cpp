@@ -91,16 +91,8 @@ void AgeProbe::attach(GstPad* pad, AgeProbe* probe) {
           buffer = GST_PAD_PROBE_INFO_BUFFER(info);
         else if (GstBufferList* list = GST_PAD_PROBE_INFO_BUFFER_LIST(info))
           buffer = gst_buffer_list_length(list) ? gst_buffer_list_get(list, 0) : nullptr;
-        if (!buffer || !GST_BUFFER_PTS_IS_VALID(buffer)) return GST_PAD_PROBE_OK;
-        // Encoders shift timestamps (and their segment) by an offset: the
-        // running time, not the PTS, is what maps back to the capture time.
-        GstEvent* event = gst_pad_get_sticky_event(pad, GST_EVENT_SEGMENT, 0);
-        if (!event) return GST_PAD_PROBE_OK;
-        const GstSegment* segment = nullptr;
-        gst_event_parse_segment(event, &segment);
-        const GstClockTime running =
-            gst_segment_to_running_time(segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buffer));
-        gst_event_unref(event);
+        // The running time, not the PTS, maps back to the capture time.
+        const GstClockTime running = running_time_at(pad, buffer);
         if (!GST_CLOCK_TIME_IS_VALID(running)) return GST_PAD_PROBE_OK;
         const auto capture =
             static_cast<std::int64_t>(running + gst_element_get_base_time(self->pipeline_));

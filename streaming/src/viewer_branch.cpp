@@ -13,6 +13,7 @@
 
 #include "cs/faults.hpp"
 #include "cs/log.hpp"
+#include "cs/streaming/encoder.hpp"
 #include "cs/streaming/playout_delay.hpp"
 
 namespace cs::streaming {
@@ -480,6 +481,15 @@ Sender build_sender(GstBin* bin, const OfferSummary& offer, const IceSettings& i
   return {payloader.get(), webrtcbin.get()};
 }
 
+namespace {
+GstPadProbeReturn note_sent_frame(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
+  const GstClockTime running = running_time_at(pad, GST_PAD_PROBE_INFO_BUFFER(info));
+  if (GST_CLOCK_TIME_IS_VALID(running))
+    static_cast<std::atomic<GstClockTime>*>(data)->store(running, std::memory_order_relaxed);
+  return GST_PAD_PROBE_OK;
+}
+}  // namespace
+
 bool ViewerBranch::build(const std::string& name, const OfferSummary& offer, const IceSettings& ice,
                          const RecoverySettings& recovery, std::string& error) {
   bin_ = ElementRef::ref_sink(gst_bin_new(name.c_str()));
@@ -499,6 +509,13 @@ bool ViewerBranch::build(const std::string& name, const OfferSummary& offer, con
                static_cast<guint64>(0), nullptr);
   gst_util_set_object_arg(G_OBJECT(queue_.get()), "leaky", "downstream");
   gst_bin_add_many(GST_BIN(bin_.get()), selector_.get(), queue_.get(), nullptr);
+  auto selector_src = PadRef::adopt(gst_element_get_static_pad(selector_.get(), "src"));
+  if (!selector_src) {
+    error = "the viewer's input selector has no src pad";
+    return false;
+  }
+  gst_pad_add_probe(selector_src.get(), GST_PAD_PROBE_TYPE_BUFFER, note_sent_frame, &sent_running_,
+                    nullptr);
   const Sender sender =
       build_sender(GST_BIN(bin_.get()), offer, ice, SenderTuning::low_latency, recovery, error);
   if (!sender.webrtcbin) return false;
@@ -514,28 +531,81 @@ bool ViewerBranch::build(const std::string& name, const OfferSummary& offer, con
   return true;
 }
 
+namespace {
+// What an input's probes share with the branch during a switch.
+struct SwitchGate {
+  std::atomic<bool> active{false};    // the incoming input became the one sent
+  std::atomic<bool> outgoing{false};  // the input being switched away from
+  // The branch's (it outlives its inputs): the running time of the newest
+  // frame sent, and the one the incoming input starts at.
+  const std::atomic<GstClockTime>* sent_running = nullptr;
+  std::atomic<GstClockTime>* switch_point = nullptr;
+};
+}  // namespace
+
 struct ViewerBranch::Input {
   GstElement* tee = nullptr;  // borrowed: the rendition outlives the link
   PadRef tee_pad;
   PadRef selector_pad;
   GstPad* door = nullptr;  // the bin's ghost pad (the bin owns it)
-  std::atomic<bool> active{false};
+  SwitchGate gate;
 };
 
 namespace {
-// Until the second input's first keyframe its buffers are not wanted; at it,
-// it becomes the selector's active pad (from this streaming thread: the
-// selector takes its own lock) and the probe goes.
+bool at_or_after(const std::atomic<GstClockTime>* mark, GstClockTime running) {
+  if (!mark || !GST_CLOCK_TIME_IS_VALID(running)) return false;
+  const GstClockTime at = mark->load(std::memory_order_relaxed);
+  return GST_CLOCK_TIME_IS_VALID(at) && running >= at;
+}
+
+// The outgoing input stops short of the switch point, where the incoming
+// one's keyframe was asked for: the encoders of two renditions finish the
+// same frame at different times, and without this the viewer got the frame
+// at the switch from both (the e2e viewer saw "240 -> 240"; one RTP
+// timestamp for two pictures).
+GstPadProbeReturn stop_at_switch_point(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
+  const auto* gate = static_cast<SwitchGate*>(data);
+  if (!gate->outgoing.load(std::memory_order_relaxed)) return GST_PAD_PROBE_OK;
+  return at_or_after(gate->switch_point, running_time_at(pad, GST_PAD_PROBE_INFO_BUFFER(info)))
+             ? GST_PAD_PROBE_DROP
+             : GST_PAD_PROBE_OK;
+}
+
+// A rendition just started for this switch sends its first frame as a
+// keyframe, of a frame the outgoing one has sent too; the encoder makes the
+// next keyframe no sooner than kMinKeyUnitIntervalNs after it. The switch
+// point moves there and that keyframe is asked for (upstream from this
+// streaming thread, as a PLI reaches the encoder), so the outgoing input
+// sends until the frame before it: no picture twice, none missing.
+void ask_again_after_first_keyframe(GstPad* pad, SwitchGate& gate, GstClockTime first) {
+  const GstClockTime earliest = first + kMinKeyUnitIntervalNs;
+  const GstClockTime point = gate.switch_point->load(std::memory_order_relaxed);
+  const GstClockTime at = GST_CLOCK_TIME_IS_VALID(point) && point > earliest ? point : earliest;
+  gate.switch_point->store(at, std::memory_order_relaxed);
+  gst_pad_push_event(pad, gst_video_event_new_upstream_force_key_unit(at, TRUE, 0));
+}
+
+// Until the incoming input's first keyframe after the newest frame sent, its
+// buffers are not wanted; at it, it becomes the selector's active pad (from
+// this streaming thread: the selector takes its own lock) and the probe goes.
 GstPadProbeReturn switch_at_keyframe(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
-  auto* input = static_cast<std::atomic<bool>*>(data);
-  if (GST_BUFFER_FLAG_IS_SET(GST_PAD_PROBE_INFO_BUFFER(info), GST_BUFFER_FLAG_DELTA_UNIT))
-    return GST_PAD_PROBE_DROP;
+  auto* gate = static_cast<SwitchGate*>(data);
+  GstBuffer* buffer = GST_PAD_PROBE_INFO_BUFFER(info);
+  if (GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT)) return GST_PAD_PROBE_DROP;
+  const GstClockTime running = running_time_at(pad, buffer);
+  if (GST_CLOCK_TIME_IS_VALID(running) && gate->sent_running) {
+    const GstClockTime sent = gate->sent_running->load(std::memory_order_relaxed);
+    if (GST_CLOCK_TIME_IS_VALID(sent) && running <= sent) {
+      ask_again_after_first_keyframe(pad, *gate, running);
+      return GST_PAD_PROBE_DROP;
+    }
+  }
   GstElement* selector = gst_pad_get_parent_element(pad);
   if (selector) {
     g_object_set(selector, "active-pad", pad, nullptr);
     gst_object_unref(selector);
   }
-  input->store(true);
+  gate->active.store(true);
   return GST_PAD_PROBE_REMOVE;
 }
 }  // namespace
@@ -551,6 +621,10 @@ std::unique_ptr<ViewerBranch::Input> ViewerBranch::link_input(GstElement* tee) {
                     nullptr, nullptr);
   gst_pad_set_active(input->door, TRUE);
   gst_element_add_pad(bin_.get(), input->door);
+  input->gate.sent_running = &sent_running_;
+  input->gate.switch_point = &switch_point_;
+  gst_pad_add_probe(input->selector_pad.get(), GST_PAD_PROBE_TYPE_BUFFER, stop_at_switch_point,
+                    &input->gate, nullptr);
   input->tee_pad = PadRef::adopt(gst_element_request_pad_simple(tee, "src_%u"));
   input->tee = tee;
   if (!input->tee_pad || gst_pad_link(input->tee_pad.get(), input->door) != GST_PAD_LINK_OK) {
@@ -608,13 +682,16 @@ bool ViewerBranch::attach(GstElement* pipeline, GstElement* tee) {
   return true;
 }
 
-bool ViewerBranch::switch_to(GstElement* tee) {
-  if (next_ || !pipeline_) return false;
+std::optional<GstClockTime> ViewerBranch::switch_to(GstElement* tee) {
+  if (next_ || !pipeline_ || !input_) return std::nullopt;
   next_ = link_input(tee);
-  if (!next_) return false;
+  if (!next_) return std::nullopt;
+  const GstClockTime sent = sent_running_.load();
+  switch_point_.store(GST_CLOCK_TIME_IS_VALID(sent) ? sent + kSwitchLeadNs : GST_CLOCK_TIME_NONE);
+  input_->gate.outgoing.store(true);
   gst_pad_add_probe(next_->selector_pad.get(), GST_PAD_PROBE_TYPE_BUFFER, switch_at_keyframe,
-                    &next_->active, nullptr);
-  return true;
+                    &next_->gate, nullptr);
+  return switch_point_.load();
 }
 
 guint ViewerBranch::media_ssrc() const {
@@ -629,9 +706,10 @@ guint ViewerBranch::media_ssrc() const {
 }
 
 bool ViewerBranch::finish_switch() {
-  if (!next_ || !next_->active.load()) return false;
+  if (!next_ || !next_->gate.active.load()) return false;
   release_input(input_);
   input_ = std::move(next_);
+  switch_point_.store(GST_CLOCK_TIME_NONE);
   return true;
 }
 
@@ -639,6 +717,8 @@ void ViewerBranch::cancel_switch() {
   // Its probe may be firing right now: once the pads are released, it
   // cannot run again, and `active` lives until then.
   release_input(next_);
+  switch_point_.store(GST_CLOCK_TIME_NONE);
+  if (input_) input_->gate.outgoing.store(false);
 }
 
 void ViewerBranch::detach() {

@@ -71,6 +71,11 @@ gboolean ControlScript::on_tick(gpointer data) {
     self->send("{not json");
   } else if (tick == 2) {
     self->send(R"({"type":"warp"})");
+  } else if (self->quality_steps_) {
+    if (tick % kQualityEveryTicks != 0) return G_SOURCE_CONTINUE;
+    const bool lower = self->quality_sent_++ % 2 == 0;
+    self->send(lower ? R"({"type":"quality","step":"lower"})"
+                     : R"({"type":"quality","step":"higher"})");
   } else {
     // The page's stamp: the wall clock in ms, mod 2^32; a tick apart, so
     // each rotate's stamp is its own.
@@ -115,6 +120,7 @@ void ControlScript::fill_json(nlohmann::json& out) const {
   }
   c["inputs"] = inputs;
   c["sent"] = sent_.size();
+  c["quality_steps_sent"] = quality_sent_;
   c["applied"] = applied;
   if (!latencies.empty()) {
     std::sort(latencies.begin(), latencies.end());

@@ -7,6 +7,9 @@
 // each rotate is matched to the first frame whose timecode row 2 shows its
 // stamp: applied or not, how many frames arrived until then, and the input
 // -> photon time (that frame's arrival - the send).
+// With --quality-steps it sends, after the two bad messages, a quality step
+// every kQualityEveryTicks ticks instead, lower and higher in turn: the
+// server switches this viewer between rungs on a clean link.
 //
 // Threads: attach(), the ticks, fill_json() and the destructor on the main
 // loop; the channel's signals arrive on webrtcbin's threads (mutex_).
@@ -31,7 +34,8 @@ namespace cstest {
 
 class ControlScript {
  public:
-  explicit ControlScript(FrameStats& stats) : stats_(stats) {}
+  ControlScript(FrameStats& stats, bool quality_steps)
+      : stats_(stats), quality_steps_(quality_steps) {}
   ~ControlScript();
   ControlScript(const ControlScript&) = delete;
   ControlScript& operator=(const ControlScript&) = delete;
@@ -42,6 +46,7 @@ class ControlScript {
 
  private:
   static constexpr guint kTickMs = 500;
+  static constexpr int kQualityEveryTicks = 3;
   struct Sent {
     std::uint32_t stamp;
     std::int64_t wall_ms;
@@ -56,6 +61,8 @@ class ControlScript {
   void send(const std::string& text);
 
   FrameStats& stats_;
+  const bool quality_steps_;
+  int quality_sent_ = 0;  // main loop
   GObjPtr<GstWebRTCDataChannel> channel_;
   SourceId tick_;
   int ticks_ = 0;  // main loop

@@ -14,7 +14,7 @@ constexpr const char* kUsage =
     "                      [--no-decode] [--mode normal|stall|churn|cycle] [--churn-count N]\n"
     "                      [--concurrent N] [--watch SECONDS]\n"
     "                      [--ice-servers http://HOST:PORT/ice-servers] [--relay] [--audio]\n"
-    "                      [--control]\n"
+    "                      [--control] [--quality-steps]\n"
     "                      [--codecs h264,vp8,vp9] [--rung N]\n"
     "   or: cs-test-viewer --janus http://HOST:PORT/janus [--mountpoint ID] [--duration S]\n"
     "                      [--viewers N] [--no-decode]\n";
@@ -180,6 +180,11 @@ std::optional<Options> parse_options(int argc, char** argv) {
     }
     if (flag == "--control") {
       o.control = true;
+      continue;
+    }
+    if (flag == "--quality-steps") {
+      o.control = true;
+      o.quality_steps = true;
       continue;
     }
     if (flag == "--candidates-first") {

@@ -25,9 +25,10 @@ struct Options {
   double watch_s = 1.0;  // cycle: seconds of video each viewer waits for
   // --ice-servers URL: fetched (GET) before connecting, as the page does.
   std::string ice_servers_url;
-  bool relay_only = false;  // --relay: iceTransportPolicy "relay"
-  bool audio = false;       // --audio: offer Opus too, count the clicks, match them to turns
-  bool control = false;     // --control: steer over the control channel (control_script.hpp)
+  bool relay_only = false;     // --relay: iceTransportPolicy "relay"
+  bool audio = false;          // --audio: offer Opus too, count the clicks, match them to turns
+  bool control = false;        // --control: steer over the control channel (control_script.hpp)
+  bool quality_steps = false;  // --quality-steps: the control script steps rungs instead
   // Filled from the fetched configuration, in webrtcbin's URI form.
   std::string stun_server;
   std::vector<std::string> turn_servers;

@@ -45,8 +45,9 @@ class Viewer : public Client {
   const Options& options_;
   bool stall_;
   FrameStats stats_;
-  SoundStats sound_;               // --audio
-  ControlScript control_{stats_};  // --control: before peer_, which borrows it
+  SoundStats sound_;  // --audio
+  ControlScript control_{stats_,
+                         options_.quality_steps};  // --control: before peer_, which borrows it
   WsClient ws_;
   std::unique_ptr<Peer> peer_;
   std::int64_t start_ms_ = 0;  // steady clock at start()

@@ -9,6 +9,11 @@
 #   CS_CONTROL=none  every rotate refused with an error, none applied
 #   CS_CONTROL=first the first viewer steers; the second is refused until the
 #                    first leaves, then told it steers, and its rotates apply
+#   quality steps    a viewer steps down and up the ladder every 1.5 s on a
+#                    clean link: every switch lands, each picture arrives
+#                    once and in order (at a switch the outgoing rendition
+#                    had sent the incoming one's first keyframe's picture,
+#                    "240 -> 240"), no freeze over 150 ms at a switch
 # Usage: control.sh [BUILD_DIR]
 set -u
 source "$(dirname "$(readlink -f "$0")")/netns.sh"
@@ -69,4 +74,32 @@ ctl second '(lambda c, granted: not any(i["applied"] for i in c["inputs"] if not
   "first: none of its rotates applied before it was given control"
 ctl second 'len([i for i in d["control"]["inputs"] if i["steer"]]) >= 3 and all(i["applied"] for i in d["control"]["inputs"] if i["steer"])' \
   "first: all of its rotates (>= 3) applied once it steered"
+cs_stop_server
+
+cs_start_server env CS_CONTROL=all CS_WIDTH=640 CS_HEIGHT=360
+cs_start_bg stepper "$CS_VIEWER" --url "$CS_URL" --duration 11 --quality-steps
+cs_await_viewer "$CS_LAST_PID" stepper
+cs_server_alive || cs_fail "server died"
+ctl stepper 'd["control"]["quality_steps_sent"] >= 5 and d["control"]["error_count"] == 2' \
+  "quality: >= 5 steps sent, none refused"
+# The server's answer to each step: a rendition message per switch.
+ctl stepper 'len(d["renditions"]) >= 1 + d["control"]["quality_steps_sent"] - 1 and [r["rung"] for r in d["renditions"]][:5] == [0, 1, 0, 1, 0]' \
+  "quality: every step but perhaps the last switched rungs (0 1 0 1 0 ...)"
+ctl stepper 'd["frame_numbers_increasing_after_start"]' \
+  "quality: no picture twice or out of order across the switches"
+judge_switch_gaps='
+import json, sys
+d = json.loads(open(sys.argv[1]).readline())
+arrivals = d["arrivals_wall_ms"]
+worst = 0
+for r in d["renditions"][1:]:
+    near = [t for t in arrivals if r["wall_ms"] - 1000 <= t <= r["wall_ms"] + 1000]
+    worst = max([worst] + [b - a for a, b in zip(near, near[1:])])
+print(worst)
+sys.exit(0 if worst <= 150 else 1)
+'
+worst=$(python3 -c "$judge_switch_gaps" "$CS_TMP/stepper.out") ||
+  cs_fail "quality: a freeze of $worst ms at a switch (> 150 ms)"
+cs_log "ok: quality: longest gap between frames within 1 s of a switch $worst ms"
+cs_log "server: $(grep -E 'rung [0-9] -> [0-9]' "$CS_TMP/server.err" | cut -c25- | tr '\n' '|')"
 cs_pass "control channel (native viewer)"

@@ -2,12 +2,15 @@
 # One decoding viewer for 10 s against the real server: at least 50 decoded
 # 1280x720 frames, the centre pixel is the cube (a saturated colour), frame
 # numbers increase. Usage: one_viewer.sh [BUILD_DIR]
+# The viewer is pinned to the top rung: on a busy machine the ladder may move
+# an unlimited viewer down (CI once did, beside a second CI run: 640x360 from
+# 8 s on), and tests/e2e/ladder.sh judges that.
 set -u
 source "$(dirname "$(readlink -f "$0")")/netns.sh"
 cs_setup one "${1:-/work/main/build}"
 cs_start_server
 
-cs_start_bg viewer "$CS_VIEWER" --url "$CS_URL" --duration 10
+cs_start_bg viewer "$CS_VIEWER" --url "$CS_URL" --duration 10 --rung 0
 viewer=$CS_LAST_PID
 cs_await_viewer "$viewer" viewer
 cs_server_alive || cs_fail "server died"

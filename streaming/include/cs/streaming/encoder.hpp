@@ -12,6 +12,11 @@
 
 namespace cs::streaming {
 
+// The least time between two keyframes an encoder makes on request
+// (min-force-key-unit-interval): a storm of PLIs costs one keyframe. An
+// encoder's first frame counts as one.
+inline constexpr GstClockTime kMinKeyUnitIntervalNs = 250 * GST_MSECOND;
+
 struct EncoderSettings {
   int width = 1280;
   int height = 720;

@@ -65,4 +65,9 @@ void for_each_element(GstBin* bin, const std::function<void(GstElement*)>& fn);
 // Whether `element` was made by the factory named `factory`.
 bool made_by(GstElement* element, const char* factory);
 
+// The running time of `buffer`'s PTS in `pad`'s current segment, or
+// GST_CLOCK_TIME_NONE. Encoders shift PTS and segment by an offset of their
+// own, so across renditions only the running time names the same frame.
+GstClockTime running_time_at(GstPad* pad, GstBuffer* buffer);
+
 }  // namespace cs::streaming

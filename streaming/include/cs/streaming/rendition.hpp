@@ -73,9 +73,10 @@ class Rendition {
   // Swaps the encoder for a fresh one of `factory`; the caller has stopped
   // the frames (see VideoPipeline::replace_encoder). Returns the error text.
   std::string replace_encoder(const std::string& factory);
-  // Asks its encoder for a keyframe (with SPS/PPS), throttled by the
-  // encoder's min-force-key-unit-interval.
-  void request_keyframe();
+  // Asks its encoder for a keyframe (with SPS/PPS) at the first frame from
+  // `running_time` (NONE: the next one), throttled by the encoder's
+  // min-force-key-unit-interval.
+  void request_keyframe(GstClockTime running_time = GST_CLOCK_TIME_NONE);
   // A bus message's source is one of its elements.
   bool owns(GstObject* object) const;
 
@@ -118,7 +119,8 @@ class Rendition {
   std::atomic<std::uint64_t> frames_encoded_{0};
   std::atomic<std::uint64_t> frames_in_{0};
   std::atomic<bool> idle_{false};
-  std::atomic<std::int64_t> encode_in_ns_{0};  // scratch for the encode-time probes
+  std::atomic<bool> encoder_has_output_{false};  // its encoder sent a frame
+  std::atomic<std::int64_t> encode_in_ns_{0};    // scratch for the encode-time probes
 };
 
 }  // namespace cs::streaming

@@ -10,6 +10,7 @@
 // fire on its threads; the owner (ViewerHub) marshals them back.
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -83,9 +84,11 @@ class ViewerBranch {
   void detach();
 
   // Links `tee` as a second input; it becomes the one sent at its first
-  // keyframe (the caller asks that rendition for one). False if a switch is
-  // already under way or the link fails.
-  bool switch_to(GstElement* tee);
+  // keyframe after the frames already sent. Returns the switch point: the
+  // running time the caller asks that rendition's keyframe for (NONE: the
+  // next frame); the current input sends nothing from there on. Nothing if
+  // a switch is already under way or the link fails.
+  std::optional<GstClockTime> switch_to(GstElement* tee);
   // The switch has happened: the old input is released (main loop). True
   // once per switch.
   bool finish_switch();
@@ -121,6 +124,15 @@ class ViewerBranch {
   bool uses_turn_ = false;
   std::unique_ptr<Input> input_;  // the one sent
   std::unique_ptr<Input> next_;   // a switch under way
+  // The running time of the newest frame out of the selector (its streaming
+  // threads write it), and during a switch the running time it happens at.
+  std::atomic<GstClockTime> sent_running_{GST_CLOCK_TIME_NONE};
+  std::atomic<GstClockTime> switch_point_{GST_CLOCK_TIME_NONE};
+  // The switch point's lead on the newest frame sent: three frames at 30 fps,
+  // so that both encoders are still to make the frame there (measured: the
+  // keyframe of the incoming rendition came out after the outgoing one had
+  // sent the same frame).
+  static constexpr GstClockTime kSwitchLeadNs = 100 * GST_MSECOND;
   unsigned inputs_made_ = 0;
   // The sound (null tee: video only).
   GstElement* sound_tee_ = nullptr;  // borrowed: the sound track outlives its viewers
