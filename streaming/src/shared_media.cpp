@@ -147,6 +147,7 @@ class SharedViewer final : public ViewerMedia {
         log::warn(name_, ": no keyframe from rung ", pending_->rung, " within ", kSwitchTimeoutMs,
                   " ms; staying on rung ", key_.rung);
         branch_->cancel_switch();
+        if (Rendition* r = current()) r->request_keyframe();
         pipeline_.release(*pending_);
         pending_.reset();
         controller_.on_moved(now, key_.rung);

@@ -540,6 +540,9 @@ struct SwitchGate {
   // frame sent, and the one the incoming input starts at.
   const std::atomic<GstClockTime>* sent_running = nullptr;
   std::atomic<GstClockTime>* switch_point = nullptr;
+  // The branch's: the outgoing input has dropped a frame and sends no more
+  // (the frames after a dropped one refer to it).
+  std::atomic<bool>* outgoing_stopped = nullptr;
 };
 }  // namespace
 
@@ -562,13 +565,17 @@ bool at_or_after(const std::atomic<GstClockTime>* mark, GstClockTime running) {
 // one's keyframe was asked for: the encoders of two renditions finish the
 // same frame at different times, and without this the viewer got the frame
 // at the switch from both (the e2e viewer saw "240 -> 240"; one RTP
-// timestamp for two pictures).
+// timestamp for two pictures). Once stopped it stays stopped, even if the
+// point moves later: what it would send next refers to what it dropped.
 GstPadProbeReturn stop_at_switch_point(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
   const auto* gate = static_cast<SwitchGate*>(data);
   if (!gate->outgoing.load(std::memory_order_relaxed)) return GST_PAD_PROBE_OK;
-  return at_or_after(gate->switch_point, running_time_at(pad, GST_PAD_PROBE_INFO_BUFFER(info)))
-             ? GST_PAD_PROBE_DROP
-             : GST_PAD_PROBE_OK;
+  if (gate->outgoing_stopped->load(std::memory_order_relaxed) ||
+      at_or_after(gate->switch_point, running_time_at(pad, GST_PAD_PROBE_INFO_BUFFER(info)))) {
+    gate->outgoing_stopped->store(true, std::memory_order_relaxed);
+    return GST_PAD_PROBE_DROP;
+  }
+  return GST_PAD_PROBE_OK;
 }
 
 // A rendition just started for this switch sends its first frame as a
@@ -576,7 +583,8 @@ GstPadProbeReturn stop_at_switch_point(GstPad* pad, GstPadProbeInfo* info, gpoin
 // next keyframe no sooner than kMinKeyUnitIntervalNs after it. The switch
 // point moves there and that keyframe is asked for (upstream from this
 // streaming thread, as a PLI reaches the encoder), so the outgoing input
-// sends until the frame before it: no picture twice, none missing.
+// sends until the frame before it, unless it has stopped already (its first
+// keyframe took longer than the point's lead: then the viewer waits).
 void ask_again_after_first_keyframe(GstPad* pad, SwitchGate& gate, GstClockTime first) {
   const GstClockTime earliest = first + kMinKeyUnitIntervalNs;
   const GstClockTime point = gate.switch_point->load(std::memory_order_relaxed);
@@ -623,6 +631,7 @@ std::unique_ptr<ViewerBranch::Input> ViewerBranch::link_input(GstElement* tee) {
   gst_element_add_pad(bin_.get(), input->door);
   input->gate.sent_running = &sent_running_;
   input->gate.switch_point = &switch_point_;
+  input->gate.outgoing_stopped = &outgoing_stopped_;
   gst_pad_add_probe(input->selector_pad.get(), GST_PAD_PROBE_TYPE_BUFFER, stop_at_switch_point,
                     &input->gate, nullptr);
   input->tee_pad = PadRef::adopt(gst_element_request_pad_simple(tee, "src_%u"));
@@ -688,6 +697,7 @@ std::optional<GstClockTime> ViewerBranch::switch_to(GstElement* tee) {
   if (!next_) return std::nullopt;
   const GstClockTime sent = sent_running_.load();
   switch_point_.store(GST_CLOCK_TIME_IS_VALID(sent) ? sent + kSwitchLeadNs : GST_CLOCK_TIME_NONE);
+  outgoing_stopped_.store(false);
   input_->gate.outgoing.store(true);
   gst_pad_add_probe(next_->selector_pad.get(), GST_PAD_PROBE_TYPE_BUFFER, switch_at_keyframe,
                     &next_->gate, nullptr);
@@ -719,6 +729,7 @@ void ViewerBranch::cancel_switch() {
   release_input(next_);
   switch_point_.store(GST_CLOCK_TIME_NONE);
   if (input_) input_->gate.outgoing.store(false);
+  outgoing_stopped_.store(false);
 }
 
 void ViewerBranch::detach() {

@@ -77,7 +77,9 @@ ctl second 'len([i for i in d["control"]["inputs"] if i["steer"]]) >= 3 and all(
 cs_stop_server
 
 cs_start_server env CS_CONTROL=all CS_WIDTH=640 CS_HEIGHT=360
-cs_start_bg stepper "$CS_VIEWER" --url "$CS_URL" --duration 11 --quality-steps
+# Pinned to the top rung from the start: on a busy machine the ladder must
+# not move it before its first step.
+cs_start_bg stepper "$CS_VIEWER" --url "$CS_URL" --duration 13 --rung 0 --quality-steps
 cs_await_viewer "$CS_LAST_PID" stepper
 cs_server_alive || cs_fail "server died"
 ctl stepper 'd["control"]["quality_steps_sent"] >= 5 and d["control"]["error_count"] == 2' \
@@ -87,19 +89,28 @@ ctl stepper 'len(d["renditions"]) >= 1 + d["control"]["quality_steps_sent"] - 1 
   "quality: every step but perhaps the last switched rungs (0 1 0 1 0 ...)"
 ctl stepper 'd["frame_numbers_increasing_after_start"]' \
   "quality: no picture twice or out of order across the switches"
+ctl stepper 'd["frames"] >= 300 and not d["errors"] and d["timecode_failures"] <= d["frames"] // 20' \
+  "quality: >= 300 decoded frames with readable timecodes, no errors"
+# The window's edges count as arrivals: frames that stop, or never come,
+# are a gap too. Judged: the switches whose window ends before the viewer's
+# last frame (>= 4 of them; the >= 300 frames above catch a stream that dies).
 judge_switch_gaps='
 import json, sys
 d = json.loads(open(sys.argv[1]).readline())
 arrivals = d["arrivals_wall_ms"]
-worst = 0
+worst, judged = 0, 0
 for r in d["renditions"][1:]:
-    near = [t for t in arrivals if r["wall_ms"] - 1000 <= t <= r["wall_ms"] + 1000]
+    t0, t1 = r["wall_ms"] - 1000, r["wall_ms"] + 1000
+    if t1 > arrivals[-1]:
+        continue
+    judged += 1
+    near = [t0] + [t for t in arrivals if t0 <= t <= t1] + [t1]
     worst = max([worst] + [b - a for a, b in zip(near, near[1:])])
-print(worst)
-sys.exit(0 if worst <= 150 else 1)
+print(worst, "ms over", judged, "switches")
+sys.exit(0 if worst <= 150 and judged >= 4 else 1)
 '
 worst=$(python3 -c "$judge_switch_gaps" "$CS_TMP/stepper.out") ||
-  cs_fail "quality: a freeze of $worst ms at a switch (> 150 ms)"
-cs_log "ok: quality: longest gap between frames within 1 s of a switch $worst ms"
+  cs_fail "quality: a freeze at a switch over 150 ms, or fewer than 4 switches judged: $worst"
+cs_log "ok: quality: longest gap between frames within 1 s of a switch: $worst"
 cs_log "server: $(grep -E 'rung [0-9] -> [0-9]' "$CS_TMP/server.err" | cut -c25- | tr '\n' '|')"
 cs_pass "control channel (native viewer)"

@@ -92,7 +92,9 @@ class ViewerBranch {
   // The switch has happened: the old input is released (main loop). True
   // once per switch.
   bool finish_switch();
-  // Gives up a switch whose keyframe never came: the second input goes.
+  // Gives up a switch whose keyframe never came: the second input goes and
+  // the first sends again (the caller asks its rendition for a keyframe: it
+  // may have stopped at the switch point).
   void cancel_switch();
   bool switching() const { return next_ != nullptr; }
   // The SSRC its payloader sends with (0 before it has started).
@@ -128,6 +130,7 @@ class ViewerBranch {
   // threads write it), and during a switch the running time it happens at.
   std::atomic<GstClockTime> sent_running_{GST_CLOCK_TIME_NONE};
   std::atomic<GstClockTime> switch_point_{GST_CLOCK_TIME_NONE};
+  std::atomic<bool> outgoing_stopped_{false};
   // The switch point's lead on the newest frame sent: three frames at 30 fps,
   // so that both encoders are still to make the frame there (measured: the
   // keyframe of the incoming rendition came out after the outgoing one had
