@@ -514,8 +514,8 @@ bool ViewerBranch::build(const std::string& name, const OfferSummary& offer, con
     error = "the viewer's input selector has no src pad";
     return false;
   }
-  gst_pad_add_probe(selector_src.get(), GST_PAD_PROBE_TYPE_BUFFER, note_sent_frame, &sent_running_,
-                    nullptr);
+  gst_pad_add_probe(selector_src.get(), GST_PAD_PROBE_TYPE_BUFFER, note_sent_frame,
+                    &clock_.sent_running, nullptr);
   const Sender sender =
       build_sender(GST_BIN(bin_.get()), offer, ice, SenderTuning::low_latency, recovery, error);
   if (!sender.webrtcbin) return false;
@@ -530,19 +530,12 @@ bool ViewerBranch::build(const std::string& name, const OfferSummary& offer, con
   inject_slow_branch(queue_.get());
   return true;
 }
-
 namespace {
 // What an input's probes share with the branch during a switch.
 struct SwitchGate {
-  std::atomic<bool> active{false};    // the incoming input became the one sent
-  std::atomic<bool> outgoing{false};  // the input being switched away from
-  // The branch's (it outlives its inputs): the running time of the newest
-  // frame sent, and the one the incoming input starts at.
-  const std::atomic<GstClockTime>* sent_running = nullptr;
-  std::atomic<GstClockTime>* switch_point = nullptr;
-  // The branch's: the outgoing input has dropped a frame and sends no more
-  // (the frames after a dropped one refer to it).
-  std::atomic<bool>* outgoing_stopped = nullptr;
+  std::atomic<bool> active{false};             // the incoming input became the one sent
+  std::atomic<bool> outgoing{false};           // the input being switched away from
+  ViewerBranch::SwitchClock* clock = nullptr;  // the branch's: it outlives its inputs
 };
 }  // namespace
 
@@ -555,10 +548,10 @@ struct ViewerBranch::Input {
 };
 
 namespace {
-bool at_or_after(const std::atomic<GstClockTime>* mark, GstClockTime running) {
-  if (!mark || !GST_CLOCK_TIME_IS_VALID(running)) return false;
-  const GstClockTime at = mark->load(std::memory_order_relaxed);
-  return GST_CLOCK_TIME_IS_VALID(at) && running >= at;
+// Both valid and `running` at or after `mark`.
+bool at_or_after(GstClockTime running, const std::atomic<GstClockTime>& mark) {
+  const GstClockTime at = mark.load(std::memory_order_relaxed);
+  return GST_CLOCK_TIME_IS_VALID(running) && GST_CLOCK_TIME_IS_VALID(at) && running >= at;
 }
 
 // The outgoing input stops short of the switch point, where the incoming
@@ -570,9 +563,10 @@ bool at_or_after(const std::atomic<GstClockTime>* mark, GstClockTime running) {
 GstPadProbeReturn stop_at_switch_point(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
   const auto* gate = static_cast<SwitchGate*>(data);
   if (!gate->outgoing.load(std::memory_order_relaxed)) return GST_PAD_PROBE_OK;
-  if (gate->outgoing_stopped->load(std::memory_order_relaxed) ||
-      at_or_after(gate->switch_point, running_time_at(pad, GST_PAD_PROBE_INFO_BUFFER(info)))) {
-    gate->outgoing_stopped->store(true, std::memory_order_relaxed);
+  auto& clock = *gate->clock;
+  if (clock.outgoing_stopped.load(std::memory_order_relaxed) ||
+      at_or_after(running_time_at(pad, GST_PAD_PROBE_INFO_BUFFER(info)), clock.switch_point)) {
+    clock.outgoing_stopped.store(true, std::memory_order_relaxed);
     return GST_PAD_PROBE_DROP;
   }
   return GST_PAD_PROBE_OK;
@@ -585,11 +579,12 @@ GstPadProbeReturn stop_at_switch_point(GstPad* pad, GstPadProbeInfo* info, gpoin
 // streaming thread, as a PLI reaches the encoder), so the outgoing input
 // sends until the frame before it, unless it has stopped already (its first
 // keyframe took longer than the point's lead: then the viewer waits).
-void ask_again_after_first_keyframe(GstPad* pad, SwitchGate& gate, GstClockTime first) {
+void ask_again_after_first_keyframe(GstPad* pad, ViewerBranch::SwitchClock& clock,
+                                    GstClockTime first) {
   const GstClockTime earliest = first + kMinKeyUnitIntervalNs;
-  const GstClockTime point = gate.switch_point->load(std::memory_order_relaxed);
+  const GstClockTime point = clock.switch_point.load(std::memory_order_relaxed);
   const GstClockTime at = GST_CLOCK_TIME_IS_VALID(point) && point > earliest ? point : earliest;
-  gate.switch_point->store(at, std::memory_order_relaxed);
+  clock.switch_point.store(at, std::memory_order_relaxed);
   gst_pad_push_event(pad, gst_video_event_new_upstream_force_key_unit(at, TRUE, 0));
 }
 
@@ -601,12 +596,10 @@ GstPadProbeReturn switch_at_keyframe(GstPad* pad, GstPadProbeInfo* info, gpointe
   GstBuffer* buffer = GST_PAD_PROBE_INFO_BUFFER(info);
   if (GST_BUFFER_FLAG_IS_SET(buffer, GST_BUFFER_FLAG_DELTA_UNIT)) return GST_PAD_PROBE_DROP;
   const GstClockTime running = running_time_at(pad, buffer);
-  if (GST_CLOCK_TIME_IS_VALID(running) && gate->sent_running) {
-    const GstClockTime sent = gate->sent_running->load(std::memory_order_relaxed);
-    if (GST_CLOCK_TIME_IS_VALID(sent) && running <= sent) {
-      ask_again_after_first_keyframe(pad, *gate, running);
-      return GST_PAD_PROBE_DROP;
-    }
+  const GstClockTime sent = gate->clock->sent_running.load(std::memory_order_relaxed);
+  if (GST_CLOCK_TIME_IS_VALID(running) && GST_CLOCK_TIME_IS_VALID(sent) && running <= sent) {
+    ask_again_after_first_keyframe(pad, *gate->clock, running);
+    return GST_PAD_PROBE_DROP;
   }
   GstElement* selector = gst_pad_get_parent_element(pad);
   if (selector) {
@@ -629,9 +622,7 @@ std::unique_ptr<ViewerBranch::Input> ViewerBranch::link_input(GstElement* tee) {
                     nullptr, nullptr);
   gst_pad_set_active(input->door, TRUE);
   gst_element_add_pad(bin_.get(), input->door);
-  input->gate.sent_running = &sent_running_;
-  input->gate.switch_point = &switch_point_;
-  input->gate.outgoing_stopped = &outgoing_stopped_;
+  input->gate.clock = &clock_;
   gst_pad_add_probe(input->selector_pad.get(), GST_PAD_PROBE_TYPE_BUFFER, stop_at_switch_point,
                     &input->gate, nullptr);
   input->tee_pad = PadRef::adopt(gst_element_request_pad_simple(tee, "src_%u"));
@@ -695,13 +686,15 @@ std::optional<GstClockTime> ViewerBranch::switch_to(GstElement* tee) {
   if (next_ || !pipeline_ || !input_) return std::nullopt;
   next_ = link_input(tee);
   if (!next_) return std::nullopt;
-  const GstClockTime sent = sent_running_.load();
-  switch_point_.store(GST_CLOCK_TIME_IS_VALID(sent) ? sent + kSwitchLeadNs : GST_CLOCK_TIME_NONE);
-  outgoing_stopped_.store(false);
+  const GstClockTime sent = clock_.sent_running.load();
+  const GstClockTime point =
+      GST_CLOCK_TIME_IS_VALID(sent) ? sent + kSwitchLeadNs : GST_CLOCK_TIME_NONE;
+  clock_.switch_point.store(point);
+  clock_.outgoing_stopped.store(false);
   input_->gate.outgoing.store(true);
   gst_pad_add_probe(next_->selector_pad.get(), GST_PAD_PROBE_TYPE_BUFFER, switch_at_keyframe,
                     &next_->gate, nullptr);
-  return switch_point_.load();
+  return point;
 }
 
 guint ViewerBranch::media_ssrc() const {
@@ -719,7 +712,7 @@ bool ViewerBranch::finish_switch() {
   if (!next_ || !next_->gate.active.load()) return false;
   release_input(input_);
   input_ = std::move(next_);
-  switch_point_.store(GST_CLOCK_TIME_NONE);
+  clock_.switch_point.store(GST_CLOCK_TIME_NONE);
   return true;
 }
 
@@ -727,9 +720,9 @@ void ViewerBranch::cancel_switch() {
   // Its probe may be firing right now: once the pads are released, it
   // cannot run again, and `active` lives until then.
   release_input(next_);
-  switch_point_.store(GST_CLOCK_TIME_NONE);
+  clock_.switch_point.store(GST_CLOCK_TIME_NONE);
   if (input_) input_->gate.outgoing.store(false);
-  outgoing_stopped_.store(false);
+  clock_.outgoing_stopped.store(false);
 }
 
 void ViewerBranch::detach() {

@@ -106,6 +106,18 @@ class ViewerBranch {
   // A bus message's source belongs to this branch.
   bool owns(GstObject* object) const;
 
+  // Where a rung switch stands, shared with the probes on the selector's
+  // pads (its streaming threads write it).
+  struct SwitchClock {
+    // The running time of the newest frame out of the selector.
+    std::atomic<GstClockTime> sent_running{GST_CLOCK_TIME_NONE};
+    // During a switch: the running time it happens at, and whether the
+    // outgoing input has dropped a frame (then it sends no more: the frames
+    // after a dropped one refer to it).
+    std::atomic<GstClockTime> switch_point{GST_CLOCK_TIME_NONE};
+    std::atomic<bool> outgoing_stopped{false};
+  };
+
  private:
   ViewerBranch() = default;
   bool build(const std::string& name, const OfferSummary& offer, const IceSettings& ice,
@@ -126,11 +138,7 @@ class ViewerBranch {
   bool uses_turn_ = false;
   std::unique_ptr<Input> input_;  // the one sent
   std::unique_ptr<Input> next_;   // a switch under way
-  // The running time of the newest frame out of the selector (its streaming
-  // threads write it), and during a switch the running time it happens at.
-  std::atomic<GstClockTime> sent_running_{GST_CLOCK_TIME_NONE};
-  std::atomic<GstClockTime> switch_point_{GST_CLOCK_TIME_NONE};
-  std::atomic<bool> outgoing_stopped_{false};
+  SwitchClock clock_;
   // The switch point's lead on the newest frame sent: three frames at 30 fps,
   // so that both encoders are still to make the frame there (measured: the
   // keyframe of the incoming rendition came out after the outgoing one had
